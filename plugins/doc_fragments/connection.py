@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, taskstatus.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # How to reach and log in to the manager; shared by every module.
+    DOCUMENTATION = r"""
+options:
+  platform:
+    description:
+      - The kind of manager that runs the tasks.
+      - V(redfish) is any BMC speaking DMTF Redfish (Cisco CIMC, Dell iDRAC, HPE iLO, OpenBMC, ...).
+    type: str
+    required: true
+    choices: [redfish]
+  host:
+    description:
+      - The manager's name or address, optionally with V(:port), for example V(bmc1.example.com) or V(10.0.0.5:8443).
+      - May also be a base URL with a scheme and a path prefix, for example V(https://bmc1.example.com/),
+        which is how you reach a manager behind a proxy. V(http://) is accepted for labs.
+      - A value with a path but no scheme is refused, because it is ambiguous.
+    type: str
+    required: true
+  username:
+    description:
+      - The user to log in as.
+      - If not set, the environment variable E(TASKSTATUS_USERNAME) is used.
+    type: str
+  password:
+    description:
+      - The password of O(username). It never appears in results, errors or logs.
+      - If not set, the environment variable E(TASKSTATUS_PASSWORD) is used.
+    type: str
+  token:
+    description:
+      - A session token that is ready to use, instead of O(username) and O(password).
+      - For O(platform=redfish) it is sent as C(X-Auth-Token). A session given this way is not logged out.
+    type: str
+  auth_method:
+    description:
+      - How to authenticate with O(username) and O(password).
+      - V(session) creates a Redfish session (C(POST /redfish/v1/SessionService/Sessions)) and deletes it when
+        the module ends, on success, failure and timeout alike.
+      - V(basic) sends HTTP Basic authentication with every request and opens no session.
+      - V(auto) tries a session and falls back to Basic authentication when the service has no session service,
+        or refuses a new session because its session table is full (HTTP 503).
+    type: str
+    default: auto
+    choices: [auto, session, basic]
+  validate_certs:
+    description:
+      - Verify the manager's TLS certificate.
+      - Set O(ca_path) instead of turning this off when the manager has a certificate of your own CA.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to verify the manager's certificate with.
+    type: path
+  request_timeout:
+    description:
+      - Seconds to wait for the answer to one HTTP request.
+      - A request never waits longer than what is left of O(ansible_collections.taskstatus.infra.task_wait_module#module:timeout).
+    type: float
+    default: 30
+"""

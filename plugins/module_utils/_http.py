@@ -1,0 +1,367 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, taskstatus.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One ``requests.Session`` per module run: TLS, timeouts, retries, redirects.
+
+Adapters call :meth:`HttpClient.request` with a path (or a URL on the
+configured host) and get a :class:`Response`; every failure becomes one of
+the exceptions in ``_errors``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+import traceback
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
+    BadResponse,
+    OptionError,
+    TaskStatusError,
+    TransientError,
+)
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+except ImportError:  # pragma: no cover - exercised by the sanity import test
+    requests = None
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+MAX_BODY = 32 * 1024 * 1024
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+MIN_RETRY_AFTER = 1.0
+MAX_RETRY_AFTER = 120.0
+# Headers that carry credentials; dropped when a redirect leaves the host.
+CREDENTIAL_HEADERS = frozenset((
+    "authorization", "x-auth-token", "vmware-api-session-id",
+    "x-auth-access-token", "x-auth-refresh-token", "x-csrf-token", "cookie",
+))
+
+
+def quote_segment(value):
+    """A task id as one URL path segment: ``/``, ``?``, ``#``, ``..`` cannot escape."""
+    text = str(value)
+    quoted = quote(text, safe="")
+    if quoted in (".", ".."):
+        quoted = quoted.replace(".", "%2E")
+    return quoted
+
+
+def parse_retry_after(value, now=None):
+    """Seconds from a ``Retry-After`` header (delta seconds or HTTP-date), or None."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        now = time.time() if now is None else now
+        seconds = when.timestamp() - now
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def clamp_retry_after(seconds):
+    """A server's ``Retry-After`` is honoured within [1, 120] s."""
+    if seconds is None:
+        return None
+    return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
+
+
+def parse_host(host, platform):
+    """``(scheme, netloc, prefix)`` from the ``host`` option."""
+    if host is None or not str(host).strip():
+        raise OptionError("option host must not be empty", platform=platform)
+    host = str(host).strip()
+    if any(ord(c) < 33 for c in host):
+        raise OptionError("option host %r contains white space or control characters" % host, platform=platform)
+    if "://" in host:
+        parts = urlsplit(host)
+        if parts.scheme not in ("https", "http"):
+            raise OptionError("option host %r: the scheme must be https:// or http://" % host, platform=platform)
+        if not parts.hostname:
+            raise OptionError("option host %r has no host name" % host, platform=platform)
+        if parts.username or parts.password:
+            raise OptionError("option host must not carry credentials; use username and password", platform=platform)
+        if parts.query or parts.fragment:
+            raise OptionError("option host %r must not have a query or a fragment" % host, platform=platform)
+        try:
+            parts.port  # noqa: B018 - validates the port
+        except ValueError:
+            raise OptionError("option host %r has an invalid port" % host, platform=platform)
+        return parts.scheme, parts.netloc, parts.path.rstrip("/")
+    if "/" in host or "?" in host or "#" in host or "@" in host:
+        raise OptionError(
+            "option host %r has a path but no scheme: give a bare name or address "
+            "(optionally with :port), or a full URL such as https://%s" % (host, host),
+            platform=platform)
+    try:
+        parsed = urlsplit("https://" + host)
+        parsed.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise OptionError("option host %r has an invalid port" % host, platform=platform)
+    if not parsed.hostname:
+        raise OptionError("option host %r has no host name" % host, platform=platform)
+    return "https", host, ""
+
+
+class Response:
+    """What an adapter needs of an answer: status, headers, body, parsed JSON."""
+
+    def __init__(self, status, headers, body, path, platform):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.path = path
+        self.platform = platform
+
+    def header(self, name):
+        return self.headers.get(name)
+
+    @property
+    def retry_after(self):
+        return parse_retry_after(self.headers.get("Retry-After"))
+
+    def text(self, limit=300):
+        text = self.body.decode("utf-8", "replace").strip()
+        return text if len(text) <= limit else text[:limit] + "..."
+
+    def json(self, expect=None, allow_empty=False):
+        """The body as JSON; ``expect`` is ``dict``, ``list`` or a tuple of types."""
+        if not self.body.strip():
+            if allow_empty:
+                return None
+            raise BadResponse("the answer has an empty body where JSON was expected",
+                              platform=self.platform, path=self.path, status=self.status)
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        try:
+            data = json.loads(self.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            kind = "HTML" if "html" in ctype or self.body.lstrip()[:1] == b"<" else "not valid JSON"
+            raise BadResponse("the answer is %s (%s), not the JSON the API documents; it starts with: %s"
+                              % (kind, exc.__class__.__name__, self.text(80)),
+                              platform=self.platform, path=self.path, status=self.status)
+        if expect is not None and not isinstance(data, expect):
+            raise BadResponse("the answer is a JSON %s where the API documents %s"
+                              % (_json_type(data), _type_names(expect)),
+                              platform=self.platform, path=self.path, status=self.status)
+        return data
+
+
+def _json_type(data):
+    if isinstance(data, dict):
+        return "object"
+    if isinstance(data, list):
+        return "array"
+    if isinstance(data, str):
+        return "string"
+    if data is None:
+        return "null"
+    return "number or boolean"
+
+
+def _type_names(expect):
+    types = expect if isinstance(expect, tuple) else (expect,)
+    names = {dict: "an object", list: "an array", str: "a string"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+class HttpClient:
+    """A kept-alive session to one manager.
+
+    ``deadline`` is a callable returning the seconds left of the whole module
+    run (or None); no request waits longer than that.
+    """
+
+    def __init__(self, host, platform, validate_certs=True, ca_path=None,
+                 request_timeout=30.0, retries=2, deadline=None, sleep=time.sleep):
+        if requests is None:
+            raise TaskStatusError("the Python library requests is required")
+        self.platform = platform
+        self.scheme, self.netloc, self.prefix = parse_host(host, platform)
+        self.base = "%s://%s%s" % (self.scheme, self.netloc, self.prefix)
+        self.request_timeout = float(request_timeout)
+        self.retries = retries
+        self.deadline = deadline or (lambda: None)
+        self.sleep = sleep
+        self.requests_made = 0
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers["User-Agent"] = "taskstatus.infra"
+        if not validate_certs:
+            self.session.verify = False
+            try:
+                requests.packages.urllib3.disable_warnings()
+            except AttributeError:  # pragma: no cover
+                pass
+        elif ca_path:
+            self.session.verify = ca_path
+
+    def close(self):
+        self.session.close()
+
+    # URLs -------------------------------------------------------------
+    def url(self, path):
+        """The full URL of ``path`` (a path below the prefix, or a URL on this host)."""
+        if "://" in path:
+            parts = urlsplit(path)
+            if (parts.scheme, parts.netloc.lower()) != (self.scheme, self.netloc.lower()):
+                raise OptionError("%s points at another host than %s; a task URI must stay on the configured host"
+                                  % (_short(path), self.netloc), platform=self.platform)
+            if not parts.path.startswith(self.prefix + "/") and self.prefix:
+                raise OptionError("%s is outside %s" % (_short(path), self.base), platform=self.platform)
+            return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+        if not path.startswith("/"):
+            path = "/" + path
+        if self.prefix and path.startswith(self.prefix + "/"):
+            return self.scheme + "://" + self.netloc + path
+        return self.base + path
+
+    def path_of(self, url):
+        """The path of ``url`` without the query, for messages."""
+        return urlsplit(url).path or "/"
+
+    # Requests ---------------------------------------------------------
+    def _timeout(self):
+        left = self.deadline()
+        timeout = self.request_timeout
+        if left is not None:
+            if left <= 0:
+                raise TransientError("no time is left for another request", platform=self.platform)
+            timeout = min(timeout, max(0.5, left))
+        return timeout
+
+    def request(self, method, path, headers=None, json_body=None, params=None, auth=None,
+                retry=None, data=None):
+        """Send one request, following redirects and retrying idempotent ones.
+
+        Returns a :class:`Response` for every HTTP status; raises
+        ``TransientError`` when the manager could not be reached (after
+        retries) and ``TaskStatusError`` for TLS problems.
+        """
+        method = method.upper()
+        if retry is None:
+            retry = method in ("GET", "HEAD", "DELETE")
+        url = self.url(path)
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, url, headers, json_body, params, auth, data)
+            except TransientError as exc:
+                if not retry or attempt >= self.retries:
+                    raise
+                self._pause(attempt, None)
+                attempt += 1
+                continue
+            if response.status in RETRY_STATUSES and retry and attempt < self.retries:
+                self._pause(attempt, response.retry_after)
+                attempt += 1
+                continue
+            return response
+
+    def _pause(self, attempt, retry_after):
+        wait = clamp_retry_after(retry_after) if retry_after is not None else min(4.0, 0.5 * (2 ** attempt))
+        left = self.deadline()
+        if left is not None:
+            if left <= wait:
+                raise TransientError("no time is left to retry", platform=self.platform)
+        self.sleep(wait)
+
+    def _send(self, method, url, headers, json_body, params, auth, data):
+        headers = dict(headers or {})
+        for _hop in range(6):
+            path = self.path_of(url)
+            try:
+                self.requests_made += 1
+                resp = self.session.request(method, url, headers=headers, json=json_body, data=data,
+                                            params=params, auth=auth, timeout=self._timeout(),
+                                            allow_redirects=False, stream=True)
+            except requests.exceptions.SSLError as exc:
+                raise TaskStatusError(
+                    "TLS verification failed (%s); give the manager's CA with ca_path, "
+                    "or set validate_certs=false for a lab" % _ssl_reason(exc),
+                    platform=self.platform, path=path)
+            except requests.exceptions.Timeout:
+                raise TransientError("no answer within %.1f s (request_timeout)" % self._last_timeout(),
+                                     platform=self.platform, path=path)
+            except requests.exceptions.ConnectionError as exc:
+                raise TransientError("cannot connect to %s (%s)" % (self.netloc, _conn_reason(exc)),
+                                     platform=self.platform, path=path)
+            except requests.exceptions.RequestException as exc:
+                raise TaskStatusError("request failed: %s" % exc.__class__.__name__,
+                                      platform=self.platform, path=path)
+            try:
+                body = self._read(resp, path)
+            finally:
+                resp.close()
+            if resp.status_code in REDIRECT_STATUSES and resp.headers.get("Location"):
+                target = requests.compat.urljoin(url, resp.headers["Location"])
+                tparts = urlsplit(target)
+                if (tparts.scheme, tparts.netloc.lower()) != (self.scheme, self.netloc.lower()):
+                    headers = dict((k, v) for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS)
+                    auth = None
+                if resp.status_code == 303:
+                    method, json_body, data = "GET", None, None
+                url, params = target, None
+                continue
+            return Response(resp.status_code, resp.headers, body, path, self.platform)
+        raise BadResponse("too many redirects", platform=self.platform, path=self.path_of(url))
+
+    def _last_timeout(self):
+        try:
+            return self._timeout()
+        except TransientError:
+            return 0.0
+
+    def _read(self, resp, path):
+        chunks = []
+        size = 0
+        try:
+            for chunk in resp.iter_content(65536):
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise BadResponse("the answer is larger than %d MiB" % (MAX_BODY // (1024 * 1024)),
+                                      platform=self.platform, path=path, status=resp.status_code)
+                chunks.append(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise TransientError("the answer was cut off (%s)" % exc.__class__.__name__,
+                                 platform=self.platform, path=path, status=resp.status_code)
+        return b"".join(chunks)
+
+
+def _short(text, limit=120):
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _conn_reason(exc):
+    text = str(exc)
+    for word in ("Connection refused", "Name or service not known", "No route to host",
+                 "Connection reset", "Network is unreachable", "timed out", "Remote end closed"):
+        if word.lower() in text.lower():
+            return word.lower()
+    return exc.__class__.__name__
+
+
+def _ssl_reason(exc):
+    text = str(exc)
+    for word in ("certificate verify failed", "hostname mismatch", "wrong version number",
+                 "self-signed certificate", "unable to get local issuer certificate"):
+        if word in text:
+            return word
+    return "SSL error"

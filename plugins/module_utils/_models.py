@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, taskstatus.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The normalized task every adapter returns, and its states and kinds."""
+
+from __future__ import annotations
+
+import re
+
+PENDING = "pending"
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+CANCELLED = "cancelled"
+UNKNOWN = "unknown"
+
+STATES = (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, UNKNOWN)
+TERMINAL_STATES = frozenset((SUCCEEDED, FAILED, CANCELLED))
+
+KINDS = (
+    "firmware_update",
+    "config_export",
+    "config_import",
+    "repository_export",
+    "support_export",
+    "deployment",
+    "backup",
+    "other",
+)
+
+SEVERITIES = ("ok", "info", "warning", "critical")
+
+
+def message(text, severity=None, message_id=None):
+    """One entry of ``messages``."""
+    return {
+        "severity": _severity(severity),
+        "text": "" if text is None else str(text),
+        "id": message_id or None,
+    }
+
+
+def _severity(value):
+    if not value:
+        return "info"
+    value = str(value).strip().lower()
+    if value in ("ok", "success", "informational", "information"):
+        return "info" if value != "ok" else "ok"
+    if value in ("warning", "warn", "minor"):
+        return "warning"
+    if value in ("critical", "error", "fatal", "major", "failed", "failure"):
+        return "critical"
+    return value
+
+
+def iso_time(value):
+    """An ISO 8601 time as given, or None for placeholders such as iDRAC's ``TIME_NA``."""
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        return value
+    return None
+
+
+def clamp_percent(value):
+    """An int in 0..100, or None when the platform gives nothing usable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if number != number:  # NaN
+        return None
+    return int(max(0, min(100, round(number))))
+
+
+class Task:
+    """A normalized task.
+
+    ``aliases`` are extra vendor words (for instance iDRAC's ``Scheduled``
+    job state) that the ``states`` option may name; they are not returned.
+    ``gone`` marks a task that was seen and then disappeared.
+    """
+
+    FIELDS = (
+        "id", "platform", "name", "kind", "state", "terminal", "percent",
+        "message", "messages", "started", "ended", "vendor_state", "target",
+        "url", "found",
+    )
+
+    def __init__(self, task_id, platform, name=None, kind="other", state=UNKNOWN,
+                 percent=None, messages=None, started=None, ended=None,
+                 vendor_state=None, target=None, url=None, found=True, raw=None,
+                 aliases=(), extra=None):
+        if state not in STATES:
+            state = UNKNOWN
+        if kind not in KINDS:
+            kind = "other"
+        self.id = task_id
+        self.platform = platform
+        self.name = name
+        self.kind = kind
+        self.state = state
+        self.percent = clamp_percent(percent)
+        self.messages = list(messages or [])
+        self.started = iso_time(started)
+        self.ended = iso_time(ended)
+        self.vendor_state = vendor_state
+        self.target = target
+        self.url = url
+        self.found = found
+        self.raw = raw
+        self.aliases = tuple(a for a in aliases if a)
+        self.extra = dict(extra or {})
+        self.gone = False
+
+    @property
+    def terminal(self):
+        return self.state in TERMINAL_STATES
+
+    @property
+    def message(self):
+        for entry in reversed(self.messages):
+            if entry.get("text"):
+                return entry["text"]
+        return None
+
+    def matches(self, wanted):
+        """True when the normalized or a vendor state is in ``wanted`` (lower-cased)."""
+        if self.state in wanted:
+            return True
+        words = (self.vendor_state,) + self.aliases
+        return any(w is not None and str(w).lower() in wanted for w in words)
+
+    def label(self):
+        """``id (name)`` for messages a person reads."""
+        if self.name and self.name != self.id:
+            return "%s (%s)" % (self.id, self.name)
+        return str(self.id)
+
+    def describe(self):
+        """One line: id, name, state, percent and the vendor message."""
+        text = "%s: %s" % (self.label(), self.state)
+        if self.vendor_state and str(self.vendor_state).lower() != self.state:
+            text += " [%s]" % self.vendor_state
+        if self.percent is not None:
+            text += " %d%%" % self.percent
+        if self.message:
+            text += " - %s" % self.message
+        return text
+
+    def to_dict(self, include_raw=False):
+        result = {
+            "id": self.id,
+            "platform": self.platform,
+            "name": self.name,
+            "kind": self.kind,
+            "state": self.state,
+            "terminal": self.terminal,
+            "percent": self.percent,
+            "message": self.message,
+            "messages": self.messages,
+            "started": self.started,
+            "ended": self.ended,
+            "vendor_state": self.vendor_state,
+            "target": self.target,
+            "url": self.url,
+            "found": self.found,
+        }
+        result.update(self.extra)
+        if include_raw:
+            result["raw"] = self.raw
+        return result
+
+
+def missing_task(task_id, platform, message_text):
+    """The placeholder for an id the platform does not know."""
+    return Task(task_id, platform, state=UNKNOWN, found=False,
+                messages=[message(message_text, "warning")])

@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, taskstatus.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Wait for many tasks in one module run.
+
+A monotonic deadline, predicates over the normalized tasks, transient errors
+tolerated for ``unreachable_timeout`` seconds in a row, and a partial result
+on timeout or failure.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
+    NotFound,
+    TaskStatusError,
+    TransientError,
+)
+from ansible_collections.taskstatus.infra.plugins.module_utils._http import clamp_retry_after
+from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
+    SUCCEEDED,
+    TERMINAL_STATES,
+)
+
+DEFAULT_FAIL_ON = ("failed", "cancelled")
+# The final poll is made this long before the deadline so that its request
+# still has time to be answered.
+FINAL_POLL_MARGIN = 0.05
+
+
+class Deadline:
+    """Seconds left of a wait, on the monotonic clock."""
+
+    def __init__(self, seconds, clock=time.monotonic):
+        self.clock = clock
+        self.start = clock()
+        self.end = None if seconds is None else self.start + float(seconds)
+
+    def left(self):
+        if self.end is None:
+            return None
+        return self.end - self.clock()
+
+    def elapsed(self):
+        return self.clock() - self.start
+
+
+class WaitOutcome:
+    """What the module returns: the last state of every task and how the wait ended."""
+
+    def __init__(self, tasks, polls, elapsed, timed_out=False, failed=False, msg=""):
+        self.tasks = tasks
+        self.polls = polls
+        self.elapsed = elapsed
+        self.timed_out = timed_out
+        self.failed = failed
+        self.msg = msg
+
+
+class WaitAborted(TaskStatusError):
+    """The wait ended in an error; ``outcome`` holds what was known by then."""
+
+    def __init__(self, message, outcome, platform=None):
+        super().__init__(message, platform=platform)
+        self.outcome = outcome
+
+
+class Waiter:
+    def __init__(self, adapter, deadline, interval=10.0, max_interval=60.0, until="all",
+                 states=None, fail_on=DEFAULT_FAIL_ON, unreachable_timeout=900.0,
+                 sleep=time.sleep):
+        self.adapter = adapter
+        self.deadline = deadline
+        self.interval = float(interval)
+        self.max_interval = max(float(max_interval), self.interval)
+        self.until = until
+        self.states = frozenset(s.lower() for s in (states or TERMINAL_STATES))
+        self.fail_on = frozenset(s.lower() for s in (fail_on or ()))
+        self.unreachable_timeout = float(unreachable_timeout)
+        self.sleep = sleep
+        self.polls = 0
+
+    # Predicates ---------------------------------------------------------
+    def failures(self, tasks):
+        return [t for t in tasks if t.gone or t.matches(self.fail_on)]
+
+    def finished(self, tasks):
+        done = [t for t in tasks if t.matches(self.states)]
+        if self.until == "any":
+            return bool(done)
+        return len(done) == len(tasks)
+
+    # The loop -------------------------------------------------------------
+    def look_once(self, task_ids):
+        """Check mode: one read-only look, unknown ids allowed."""
+        tasks = self.adapter.poll(task_ids)
+        self.polls = 1
+        msg = "check mode: looked once and did not wait. " + summary(tasks)
+        return WaitOutcome(tasks, 1, self.deadline.elapsed(), msg=msg)
+
+    def wait(self, task_ids):
+        platform = self.adapter.platform
+        tasks = []
+        down_since = None
+        delay = self.interval
+        while True:
+            hint = None
+            try:
+                tasks = self.adapter.poll(task_ids)
+            except TransientError as exc:
+                self.polls += 1
+                now = self.deadline.clock()
+                down_since = now if down_since is None else down_since
+                if now - down_since >= self.unreachable_timeout:
+                    outcome = self._outcome(tasks, failed=True)
+                    outcome.msg = ("%s unreachable for %.0f s in a row (unreachable_timeout): %s. Last known: %s"
+                                   % (platform, now - down_since, exc, summary(tasks) if tasks else "nothing yet"))
+                    raise WaitAborted(outcome.msg, outcome, platform=platform)
+                hint = exc.retry_after
+                delay = min(self.max_interval, delay * 2) if down_since != now else self.interval
+            else:
+                self.polls += 1
+                down_since = None
+                delay = self.interval
+                hint = self.adapter.retry_hint
+                missing = [t for t in tasks if not t.found and not t.gone]
+                if missing:
+                    outcome = self._outcome(tasks, failed=True)
+                    outcome.msg = "%s does not know %s: %s" % (
+                        platform, "this task" if len(missing) == 1 else "these tasks",
+                        ", ".join(str(t.id) for t in missing))
+                    raise WaitAborted(outcome.msg, outcome, platform=platform)
+                failed = self.failures(tasks)
+                if failed:
+                    outcome = self._outcome(tasks, failed=True)
+                    outcome.msg = "%d of %d tasks failed: %s" % (
+                        len(failed), len(tasks), "; ".join(t.describe() for t in failed))
+                    rest = [t for t in tasks if t not in failed and not t.terminal]
+                    if rest:
+                        outcome.msg += "; still running: " + "; ".join(t.describe() for t in rest)
+                    return outcome
+                if self.finished(tasks):
+                    outcome = self._outcome(tasks)
+                    outcome.msg = summary(tasks)
+                    return outcome
+            left = self.deadline.left()
+            if left is None or left <= FINAL_POLL_MARGIN * 2:
+                outcome = self._outcome(tasks, failed=True, timed_out=True)
+                outcome.msg = "timed out after %.0f s: %s" % (
+                    self.deadline.elapsed(), summary(tasks, pending_only=True) if tasks else
+                    "%s never answered" % platform)
+                return outcome
+            pause = delay
+            if hint is not None:
+                pause = max(pause, clamp_retry_after(hint))
+            self.sleep(max(0.0, min(pause, left - FINAL_POLL_MARGIN)))
+
+    def _outcome(self, tasks, failed=False, timed_out=False):
+        return WaitOutcome(tasks, self.polls, self.deadline.elapsed(), timed_out=timed_out, failed=failed)
+
+
+def summary(tasks, pending_only=False):
+    """One line a person can read about ``tasks``."""
+    if not tasks:
+        return "no task matched; nothing to wait for"
+    counts = {}
+    for task in tasks:
+        counts[task.state] = counts.get(task.state, 0) + 1
+    head = ", ".join("%d %s" % (n, state) for state, n in sorted(counts.items()))
+    if pending_only:
+        shown = [t for t in tasks if not t.terminal or t.state != SUCCEEDED]
+    else:
+        shown = [t for t in tasks if t.state != SUCCEEDED]
+    if not shown:
+        return "%d of %d tasks succeeded" % (len(tasks), len(tasks))
+    return "%s: %s" % (head, "; ".join(t.describe() for t in shown))
+
+
+def ensure_found(tasks, platform):
+    """Raise ``NotFound`` naming every id the platform does not know."""
+    missing = [str(t.id) for t in tasks if not t.found]
+    if missing:
+        raise NotFound("no such task%s: %s (set missing_ok=true to return unknown ids as found=false)"
+                       % ("" if len(missing) == 1 else "s", ", ".join(missing)), platform=platform)

@@ -1,0 +1,272 @@
+"""Redfish payloads -> normalized tasks, table-driven, from real vendor documents.
+
+Every task of the Cisco UCS S3260 CIMC seed and of the DMTF mockups is a
+fixture here, read from ../shared, with its expected normalized result.
+"""
+
+import glob
+import json
+import os
+import re
+
+import pytest
+
+from ansible_collections.taskstatus.infra.plugins.module_utils import _redfish
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import BadResponse
+from conftest import SHARED
+
+SEED = os.path.join(SHARED, "seeds", "000_e1b7cd86100c7cc2.txt")
+MOCKUPS = os.path.join(SHARED, "specs", "redfish", "mockups")
+
+
+def seed_tasks():
+    """``{Id: payload}`` for each task block of the CIMC seed."""
+    text = open(SEED, encoding="utf-8").read()
+    blocks = re.findall(r"^## (/redfish/v1/TaskService/Tasks/\w+)\s*```(.*?)```", text, re.S | re.M)
+    return {path.rsplit("/", 1)[1]: json.loads(body) for path, body in blocks}
+
+
+# id: (state, percent, kind, vendor_state, message)
+CIMC_EXPECTED = {
+    "BMC1FwUpdate": ("succeeded", 100, "firmware_update", "Success (100%)", "Success (100%)"),
+    "Bios1FwUpdate": ("succeeded", None, "firmware_update", "Completed", None),  # "None, OK": nothing ran
+    "BMC1TechSupportExport": ("pending", None, "support_export", "New", None),
+    "BMC1ImportConfig": ("succeeded", None, "config_import", "Completed Successfully", "Completed Successfully"),
+    "BMC1ExportConfig": ("succeeded", None, "config_export", "Completed", None),
+    "CIMCFwUpdate": ("succeeded", 100, "firmware_update", "Success (100%)", "Success (100%)"),
+    # The OEM status outranks the stale TaskState "Completed": the update has only started.
+    "PeerCMCFwUpdate": ("running", 0, "firmware_update", "Starting (0%)", "Starting (0%)"),
+    "CIMCTechSupportExport": ("pending", None, "support_export", "New", None),
+    "CIMCImportConfig": ("succeeded", None, "config_import", "Completed Successfully", "Completed Successfully"),
+    "CIMCExportConfig": ("succeeded", None, "config_export", "Completed", None),
+}
+
+
+def test_seed_has_the_ten_cimc_slots():
+    assert sorted(seed_tasks()) == sorted(CIMC_EXPECTED)
+
+
+@pytest.mark.parametrize("task_id", sorted(CIMC_EXPECTED))
+def test_cimc_seed_task(task_id):
+    payload = seed_tasks()[task_id]
+    task = _redfish.parse_task(payload, task_id, "https://cimc" + payload["@odata.id"])
+    state, percent, kind, vendor_state, msg = CIMC_EXPECTED[task_id]
+    result = task.to_dict(include_raw=True)
+    assert (result["state"], result["percent"], result["kind"], result["vendor_state"], result["message"]) == (
+        state, percent, kind, vendor_state, msg)
+    assert result["name"] == "Task " + task_id
+    assert result["terminal"] == (state in ("succeeded", "failed", "cancelled"))
+    assert result["raw"] is payload
+    assert result["found"] is True
+
+
+MOCKUP_EXPECTED = {
+    # file: (id, state, percent, kind, started, ended, messages)
+    "public-rackmount1/TaskService/Tasks/545/index.json": (
+        "545", "succeeded", None, "other", "2012-03-07T14:44+06:00", "2012-03-07T14:45+06:00",
+        [{"severity": "warning", "id": "Base.1.0.PropertyNotWritable",
+          "text": "The property SKU is a read only property and cannot be assigned a value"}]),
+    "public-pmem-configuration/TaskService/Tasks/1/index.json": (
+        "2", "pending", None, "other", "2018-07-26T15:01:22Z", None, []),
+    "public-pmem-configuration/TaskService/TaskMonitors/1/index.json": (
+        "2", "running", None, "other", "2018-07-26T15:01:22Z", None, []),
+}
+
+
+def test_every_mockup_task_has_an_expectation():
+    found = set()
+    for path in glob.glob(os.path.join(MOCKUPS, "**", "index.json"), recursive=True):
+        data = json.load(open(path, encoding="utf-8"))
+        if "TaskState" in data:
+            found.add(os.path.relpath(path, MOCKUPS))
+    assert found == set(MOCKUP_EXPECTED)
+
+
+@pytest.mark.parametrize("relpath", sorted(MOCKUP_EXPECTED))
+def test_dmtf_mockup_task(relpath):
+    data = json.load(open(os.path.join(MOCKUPS, relpath), encoding="utf-8"))
+    task = _redfish.parse_task(data, data["Id"], data["@odata.id"])
+    task_id, state, percent, kind, started, ended, messages = MOCKUP_EXPECTED[relpath]
+    assert (task.id, task.state, task.percent, task.kind, task.started, task.ended) == (
+        task_id, state, percent, kind, started, ended)
+    assert task.messages == messages
+    assert task.target == "/redfish/v1/Systems/InitialBoot/MemoryDomains/PMEM-2/MemoryChunks/" or task_id == "545"
+
+
+def base_task(**overrides):
+    data = {"@odata.id": "/redfish/v1/TaskService/Tasks/7", "@odata.type": "#Task.v1_7_4.Task",
+            "Id": "7", "Name": "Task 7", "TaskState": "Running", "TaskStatus": "OK"}
+    data.update(overrides)
+    return data
+
+
+# Every TaskState of the DMTF Task schema, and the TaskStatus rule.
+TASK_STATE_TABLE = [
+    ({"TaskState": "New"}, "pending"),
+    ({"TaskState": "Pending"}, "pending"),
+    ({"TaskState": "Starting"}, "running"),
+    ({"TaskState": "Running"}, "running"),
+    ({"TaskState": "Stopping"}, "running"),
+    ({"TaskState": "Cancelling"}, "running"),
+    ({"TaskState": "Suspended"}, "running"),
+    ({"TaskState": "Interrupted"}, "running"),
+    ({"TaskState": "Service"}, "running"),
+    ({"TaskState": "Completed", "TaskStatus": "OK"}, "succeeded"),
+    ({"TaskState": "Completed", "TaskStatus": "Warning"}, "succeeded"),
+    ({"TaskState": "Completed", "TaskStatus": "Critical"}, "failed"),
+    ({"TaskState": "Exception", "TaskStatus": "Critical"}, "failed"),
+    ({"TaskState": "Killed"}, "failed"),
+    ({"TaskState": "Cancelled", "TaskStatus": "Warning"}, "cancelled"),
+    ({"TaskState": "Verifying"}, "unknown"),
+    ({"TaskState": None}, "unknown"),
+    ({"TaskState": "completed"}, "succeeded"),
+]
+
+
+@pytest.mark.parametrize("fields,state", TASK_STATE_TABLE)
+def test_task_state_mapping(fields, state):
+    assert _redfish.parse_task(base_task(**fields), "7", "u").state == state
+
+
+def test_schema_enum_is_fully_mapped():
+    schema = json.load(open(os.path.join(SHARED, "specs", "redfish", "Task.v1_7_4.json"), encoding="utf-8"))
+    enum = schema["definitions"]["TaskState"]["enum"]
+    assert set(s.lower() for s in enum) <= set(_redfish.TASK_STATES)
+
+
+# Dell iDRAC: a Task with Oem.Dell (iDRAC 9 shape, placeholder times as the iDRAC sends them) and a
+# Lifecycle Controller job from /redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_*.
+IDRAC_TASK = {
+    "@odata.id": "/redfish/v1/TaskService/Tasks/JID_609230557311",
+    "@odata.type": "#Task.v1_4_3.Task",
+    "Id": "JID_609230557311",
+    "Name": "Firmware Update: BIOS",
+    "Messages": [{"Message": "Task successfully scheduled.", "MessageArgs": [], "MessageId": "IDRAC.2.8.JCP001"}],
+    "Oem": {"Dell": {"@odata.type": "#DellJob.v1_4_0.DellJob", "CompletionTime": None,
+                     "Description": "Job Instance", "EndTime": "TIME_NA", "Id": "JID_609230557311",
+                     "JobState": "Scheduled", "JobType": "FirmwareUpdate", "Message": "Task successfully scheduled.",
+                     "MessageArgs": [], "MessageId": "JCP001", "Name": "Firmware Update: BIOS",
+                     "PercentComplete": 0, "StartTime": "TIME_NOW", "TargetSettingsURI": None}},
+    "PercentComplete": 0,
+    "StartTime": "TIME_NOW",
+    "EndTime": "TIME_NA",
+    "TaskState": "Starting",
+    "TaskStatus": "OK",
+}
+IDRAC_JOB = {
+    "@odata.id": "/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_609230557312",
+    "@odata.type": "#DellJob.v1_4_0.DellJob",
+    "CompletionTime": "2026-11-22T10:11:09",
+    "Description": "Job Instance",
+    "EndTime": "TIME_NA",
+    "Id": "JID_609230557312",
+    "JobState": "Failed",
+    "JobType": "FirmwareUpdate",
+    "Message": "Unable to verify Update Package signature.",
+    "MessageArgs": [],
+    "MessageId": "RED004",
+    "Name": "Firmware Update: iDRAC",
+    "PercentComplete": 100,
+    "StartTime": "2026-11-22T10:01:02",
+    "TargetSettingsURI": None,
+}
+
+
+def test_idrac_task_scheduled():
+    task = _redfish.parse_task(IDRAC_TASK, "JID_609230557311", "u")
+    assert (task.state, task.percent, task.kind, task.vendor_state) == ("running", 0, "firmware_update", "Starting")
+    assert task.started is None and task.ended is None  # TIME_NOW / TIME_NA are not times
+    assert task.matches({"scheduled"})  # the states option may name iDRAC's JobState
+    assert task.message == "Task successfully scheduled."
+
+
+def test_idrac_completed_critical_is_a_failure():
+    data = dict(IDRAC_TASK, TaskState="Completed", TaskStatus="Critical",
+                Messages=[{"Message": "Job failed.", "MessageId": "IDRAC.2.8.RED063", "Severity": "Critical"}])
+    data["Oem"] = {"Dell": dict(IDRAC_TASK["Oem"]["Dell"], JobState="Failed", Message="Job failed.")}
+    task = _redfish.parse_task(data, "JID_609230557311", "u")
+    assert task.state == "failed" and task.terminal
+
+
+@pytest.mark.parametrize("job_state,state", [
+    ("Scheduled", "pending"), ("New", "pending"), ("Downloading", "running"), ("Running", "running"),
+    ("Completed", "succeeded"), ("Failed", "failed"), ("CompletedWithErrors", "failed"),
+    ("Paused", "pending"), ("Cancelled", "cancelled"), ("SomethingNew", "unknown"),
+])
+def test_idrac_job_states(job_state, state):
+    task = _redfish.parse_task(dict(IDRAC_JOB, JobState=job_state), "JID_609230557312", "u")
+    assert task.state == state
+
+
+def test_idrac_job_fields():
+    task = _redfish.parse_task(IDRAC_JOB, "JID_609230557312", "u")
+    assert (task.state, task.kind, task.percent, task.started, task.message) == (
+        "failed", "firmware_update", 100, "2026-11-22T10:01:02", "Unable to verify Update Package signature.")
+    assert task.messages[-1]["severity"] == "critical"
+
+
+@pytest.mark.parametrize("oem,expected", [
+    ({"UpdateStatus": "Success (100%)"}, ("succeeded", 100)),
+    ({"UpdateStatus": "Starting (0%)"}, ("running", 0)),
+    ({"UpdateStatus": "In Progress (45%)"}, ("running", 45)),
+    ({"UpdateStatus": "Failed (30%)"}, ("failed", 30)),
+    ({"UpdateStatus": "Error, Image corrupted"}, ("failed", None)),
+    ({"UpdateStatus": "Bizarre (10%)"}, ("unknown", 10)),
+    ({"UpdateStatus": "None, OK"}, None),
+    ({"ExportStatus": "NA"}, None),
+    ({"ExportStatus": "None"}, None),
+    ({"ImportStatus": "Completed Successfully"}, ("succeeded", None)),
+    ({"ExportStatus": "In Progress"}, ("running", None)),
+    ({}, None),
+])
+def test_cisco_oem_status(oem, expected):
+    result = _redfish.cisco_status(oem)
+    assert (result[:2] if result else None) == expected
+
+
+@pytest.mark.parametrize("fields,kind", [
+    ({"Payload": {"TargetUri": "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate"}}, "firmware_update"),
+    ({"Payload": {"TargetUri": "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/"
+                                "EID_674_Manager.ExportSystemConfiguration"}}, "config_export"),
+    ({"Payload": {"TargetUri": "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/"
+                                "EID_674_Manager.ImportSystemConfiguration"}}, "config_import"),
+    ({"Payload": {"TargetUri": "/redfish/v1/Systems/1/LogServices/Dump/Actions/"
+                                "LogService.CollectDiagnosticData"}}, "support_export"),
+    ({"Name": "Task 9"}, "other"),
+])
+def test_kind_inference(fields, kind):
+    assert _redfish.parse_task(base_task(**fields), "7", "u").kind == kind
+
+
+@pytest.mark.parametrize("data", [[], "text", 3, {"Id": "7"}])
+def test_not_a_task(data):
+    with pytest.raises(BadResponse) as err:
+        _redfish.parse_task(data, "7", "/redfish/v1/TaskService/Tasks/7")
+    assert "redfish" in str(err.value) and "/redfish/v1/TaskService/Tasks/7" in str(err.value)
+
+
+def test_percent_clamped_and_messages():
+    task = _redfish.parse_task(base_task(PercentComplete=140, Messages=[
+        {"MessageId": "Update.1.1.TransferringToComponent", "Message": "Transferring image", "Severity": "OK"},
+        {"MessageId": "Base.1.8.Success", "MessageSeverity": "Warning"},
+    ]), "7", "u")
+    assert task.percent == 100
+    assert task.messages == [
+        {"severity": "ok", "text": "Transferring image", "id": "Update.1.1.TransferringToComponent"},
+        {"severity": "warning", "text": "Base.1.8.Success", "id": "Base.1.8.Success"},
+    ]
+    assert task.message == "Base.1.8.Success"
+
+
+@pytest.mark.parametrize("body,text", [
+    ({"error": {"code": "Base.1.8.GeneralError", "message": "A general error has occurred.",
+                "@Message.ExtendedInfo": [{"MessageId": "Base.1.8.NoValidSession",
+                                           "Message": "There is no valid session established with the implementation."}]}},
+     "There is no valid session established with the implementation."),
+    ({"error": {"code": "Base.1.8.GeneralError", "message": "A general error has occurred."}},
+     "A general error has occurred."),
+    ({"error": "nope"}, None),
+    ([], None),
+])
+def test_error_text(body, text):
+    assert _redfish.error_text(body) == text

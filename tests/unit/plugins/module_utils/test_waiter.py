@@ -1,0 +1,214 @@
+"""The waiter against a scripted adapter on a fake clock: no sleeping, no network."""
+
+import pytest
+
+from ansible_collections.taskstatus.infra.plugins.module_utils._adapter import Adapter
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import AuthError, TransientError
+from ansible_collections.taskstatus.infra.plugins.module_utils._models import Task
+from ansible_collections.taskstatus.infra.plugins.module_utils._waiter import Deadline, WaitAborted, Waiter
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+class FakeHttp:
+    def close(self):
+        pass
+
+
+class Scripted(Adapter):
+    """Each poll takes the next step; a step is a dict id -> state, an exception, or 'missing'."""
+
+    platform = "fake"
+
+    def __init__(self, steps, clock, hint=None):
+        super().__init__(FakeHttp(), {})
+        self.steps = list(steps)
+        self.clock = clock
+        self.calls = 0
+        self.logins = 0
+        self.hint_value = hint
+
+    def login(self):
+        self.logins += 1
+
+    def logout(self):
+        pass
+
+    def fetch(self, task_ids):
+        step = self.steps[min(self.calls, len(self.steps) - 1)]
+        self.calls += 1
+        self.clock.now += 0.01  # a request takes a little time
+        if isinstance(step, Exception):
+            raise step
+        self.hint(self.hint_value)
+        tasks = []
+        for task_id in task_ids:
+            state = step.get(task_id, "running")
+            if state == "missing":
+                tasks.append(Task(task_id, "fake", found=False))
+            else:
+                tasks.append(Task(task_id, "fake", name="Update " + task_id, state=state,
+                                  vendor_state=state.title(), percent=50 if state == "running" else 100))
+        return tasks
+
+
+def run(steps, ids=("a", "b"), timeout=100, hint=None, **kwargs):
+    clock = Clock()
+    adapter = Scripted(steps, clock, hint=hint)
+    kwargs.setdefault("interval", 10)
+    waiter = Waiter(adapter, Deadline(timeout, clock=clock), sleep=clock.sleep, **kwargs)
+    return waiter, adapter, clock, list(ids)
+
+
+def test_all_succeed():
+    waiter, adapter, clock, ids = run([{}, {"a": "succeeded"}, {"a": "succeeded", "b": "succeeded"}])
+    outcome = waiter.wait(ids)
+    assert not outcome.failed and not outcome.timed_out
+    assert outcome.polls == 3 and clock.sleeps == [10, 10]
+    assert outcome.msg == "2 of 2 tasks succeeded"
+    assert adapter.logins == 1
+
+
+def test_interval_stays_fixed_while_answers_are_normal():
+    waiter, _, clock, ids = run([{}] * 5 + [{"a": "succeeded", "b": "succeeded"}], interval=3)
+    waiter.wait(ids)
+    assert clock.sleeps == [3] * 5
+
+
+def test_failure_ends_the_wait_at_once():
+    waiter, _, _, ids = run([{}, {"a": "failed"}, {"a": "failed", "b": "succeeded"}])
+    outcome = waiter.wait(ids)
+    assert outcome.failed and outcome.polls == 2
+    assert outcome.msg.startswith("1 of 2 tasks failed: a (Update a): failed 100%")
+    assert "still running: b (Update b): running 50%" in outcome.msg
+
+
+def test_cancelled_fails_by_default_and_fail_on_can_be_emptied():
+    waiter, _, _, ids = run([{"a": "cancelled", "b": "succeeded"}])
+    assert waiter.wait(ids).failed
+    waiter, _, _, ids = run([{"a": "cancelled", "b": "succeeded"}], fail_on=[])
+    outcome = waiter.wait(ids)
+    assert not outcome.failed and "1 cancelled" in outcome.msg
+
+
+def test_until_any():
+    waiter, _, _, ids = run([{}, {"b": "succeeded"}], until="any")
+    outcome = waiter.wait(ids)
+    assert not outcome.failed and outcome.polls == 2
+
+
+def test_states_may_name_running_or_vendor_words():
+    waiter, _, _, ids = run([{"a": "pending", "b": "pending"}, {}], states=["running"])
+    assert waiter.wait(ids).polls == 2
+    waiter, _, _, ids = run([{"a": "pending", "b": "pending"}, {}], states=["Running"])
+    assert waiter.wait(ids).polls == 2
+
+
+def test_timeout_returns_partial_result():
+    waiter, _, clock, ids = run([{"a": "succeeded"}], timeout=25)
+    outcome = waiter.wait(ids)
+    assert outcome.timed_out and outcome.failed
+    assert [t.state for t in outcome.tasks] == ["succeeded", "running"]
+    assert outcome.msg.startswith("timed out after 25 s: 1 running, 1 succeeded: b (Update b): running 50%")
+    assert clock.now <= 1000 + 25 + 0.05
+    assert outcome.polls == 4  # 0, 10, 20 and a last look just before the deadline
+
+
+def test_unknown_state_is_never_success():
+    waiter, _, _, ids = run([{"a": "unknown", "b": "succeeded"}], timeout=15)
+    outcome = waiter.wait(ids)
+    assert outcome.timed_out
+    assert "a (Update a): unknown 100%" in outcome.msg
+
+
+def test_outage_is_tolerated_with_backoff():
+    down = TransientError("cannot connect to bmc (connection refused)", platform="fake")
+    waiter, _, clock, ids = run([{}, down, down, down, down, {"a": "succeeded", "b": "succeeded"}],
+                                interval=5, max_interval=15, unreachable_timeout=300, timeout=1000)
+    outcome = waiter.wait(ids)
+    assert not outcome.failed and outcome.polls == 6
+    assert clock.sleeps == [5, 5, 10, 15, 15]
+
+
+def test_outage_longer_than_unreachable_timeout_fails_with_last_known_state():
+    down = TransientError("cannot connect to bmc (connection refused)", platform="fake")
+    waiter, _, _, ids = run([{"a": "succeeded"}, down], interval=5, max_interval=5,
+                            unreachable_timeout=30, timeout=1000)
+    with pytest.raises(WaitAborted) as err:
+        waiter.wait(ids)
+    assert "unreachable for 30 s in a row" in str(err.value)
+    assert "connection refused" in str(err.value)
+    assert [t.state for t in err.value.outcome.tasks] == ["succeeded", "running"]
+
+
+def test_retry_after_is_honoured_within_bounds():
+    waiter, _, clock, ids = run([{}, {}, {"a": "succeeded", "b": "succeeded"}], interval=2, hint=500, timeout=1000)
+    waiter.wait(ids)
+    assert clock.sleeps == [120, 120]
+    waiter, _, clock, ids = run([{}, {"a": "succeeded", "b": "succeeded"}], interval=0.2, hint=0)
+    waiter.wait(ids)
+    assert clock.sleeps == [1.0]
+
+
+def test_throttled_poll_waits_for_retry_after():
+    busy = TransientError("too many requests", platform="fake", status=429, retry_after=7)
+    waiter, _, clock, ids = run([busy, {"a": "succeeded", "b": "succeeded"}], interval=2)
+    waiter.wait(ids)
+    assert clock.sleeps == [7]
+
+
+def test_missing_ids_fail_naming_them():
+    waiter, _, _, ids = run([{"b": "missing"}], ids=("a", "b"))
+    with pytest.raises(WaitAborted) as err:
+        waiter.wait(ids)
+    assert str(err.value) == "fake: fake does not know this task: b"
+
+
+def test_task_seen_then_gone_is_a_failure():
+    waiter, _, _, ids = run([{}, {"a": "missing"}])
+    outcome = waiter.wait(ids)
+    assert outcome.failed
+    assert "seen earlier in this run and is gone now" in outcome.msg
+
+
+def test_wrong_password_is_not_an_outage():
+    class Refused(Scripted):
+        def login(self):
+            raise AuthError("credentials for user 'admin' were refused", platform="fake", status=401)
+
+    clock = Clock()
+    waiter = Waiter(Refused([{}], clock), Deadline(100, clock=clock), sleep=clock.sleep)
+    with pytest.raises(AuthError):
+        waiter.wait(["a"])
+    assert clock.sleeps == []
+
+
+def test_unreachable_at_start_is_tolerated():
+    class LateStart(Scripted):
+        def login(self):
+            self.logins += 1
+            if self.logins < 3:
+                raise TransientError("cannot connect", platform="fake")
+
+    clock = Clock()
+    adapter = LateStart([{"a": "succeeded"}], clock)
+    outcome = Waiter(adapter, Deadline(100, clock=clock), interval=1, sleep=clock.sleep).wait(["a"])
+    assert not outcome.failed and adapter.logins == 3
+
+
+def test_check_mode_looks_once():
+    waiter, _, clock, ids = run([{"a": "missing"}])
+    outcome = waiter.look_once(ids)
+    assert outcome.polls == 1 and not outcome.failed and clock.sleeps == []
+    assert outcome.msg.startswith("check mode: looked once and did not wait.")
