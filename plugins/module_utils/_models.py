@@ -54,6 +54,14 @@ def _severity(value):
     return value
 
 
+def show(value, limit=80):
+    """An id or name as it may appear in a one-line message: control characters escaped, long text cut."""
+    text = str(value)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def iso_time(value):
     """An ISO 8601 time as given, or None for placeholders such as iDRAC's ``TIME_NA``."""
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
@@ -135,8 +143,8 @@ class Task:
     def label(self):
         """``id (name)`` for messages a person reads."""
         if self.name and self.name != self.id:
-            return "%s (%s)" % (self.id, self.name)
-        return str(self.id)
+            return "%s (%s)" % (show(self.id), show(self.name))
+        return show(self.id)
 
     def describe(self):
         """One line: id, name, state, percent and the vendor message."""

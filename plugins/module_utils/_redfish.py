@@ -171,6 +171,7 @@ class RedfishAdapter(Adapter):
         self.session_uri = None
         self.basic = None
         self.expand = None
+        self._root = None
         self.monitor_tasks = {}
         self.notes = []
 
@@ -187,8 +188,10 @@ class RedfishAdapter(Adapter):
         if not user or not password:
             raise OptionError("username and password (or token) are required", platform=self.platform)
         method = self.params.get("auth_method") or "auto"
-        if method in ("auto", "session"):
-            resp = self.http.request("POST", SESSIONS, json_body={"UserName": user, "Password": password},
+        # The service root is readable without credentials; Links.Sessions names the session collection.
+        sessions = ((self.root().get("Links") or {}).get("Sessions") or {}).get("@odata.id")
+        if method == "session" or (method == "auto" and sessions):
+            resp = self.http.request("POST", sessions or SESSIONS, json_body={"UserName": user, "Password": password},
                                      retry=False)
             if resp.status in (200, 201) and resp.header("X-Auth-Token"):
                 self.token = resp.header("X-Auth-Token")
@@ -208,6 +211,13 @@ class RedfishAdapter(Adapter):
                                   "used HTTP Basic authentication instead")
         self.basic = (user, password)
         self._check_login()
+
+    def root(self):
+        """The service root (``{}`` when the service does not show it without credentials)."""
+        if self._root is None:
+            resp = self._check(self.http.request("GET", ROOT, headers=self.headers(), auth=self.basic))
+            self._root = resp.json(dict) if resp.status == 200 else {}
+        return self._root
 
     def _check_login(self):
         resp = self.http.request("GET", ROOT + "/TaskService", headers=self.headers(), auth=self.basic)
@@ -316,9 +326,10 @@ class RedfishAdapter(Adapter):
             info = [message(i.get("Message") or i.get("MessageId"), i.get("Severity"), i.get("MessageId"))
                     for i in (body or {}).get("@Message.ExtendedInfo") or [] if isinstance(i, dict)] \
                 if isinstance(body, dict) else []
-            return Task(task_id, self.platform, state=SUCCEEDED, percent=100, messages=info,
+            done = Task(task_id, self.platform, state=SUCCEEDED, percent=100, messages=info,
                         vendor_state="%d %s" % (resp.status, "No Content" if resp.status == 204 else "OK"),
                         url=url, raw=body, kind=infer_kind(body) if isinstance(body, dict) else "other")
+            return self._with_task_resource(task_id, done)
         if resp.status in GONE:
             known = self.monitor_tasks.get(task_id)
             if known:
@@ -334,6 +345,20 @@ class RedfishAdapter(Adapter):
                         messages=[message(self._why(resp), "critical", None)])
         raise BadResponse("unexpected answer from a task monitor", platform=self.platform,
                           path=resp.path, status=resp.status)
+
+    def _with_task_resource(self, task_id, done):
+        """The monitor's final answer, completed by the Task resource seen while it ran (name, times...)."""
+        known = self.monitor_tasks.get(task_id)
+        if not known:
+            return done
+        task = self._fetch_one(known)
+        if not task.found:
+            return done
+        task.id = task_id
+        if not task.terminal:
+            task.state, task.percent = done.state, done.percent  # the monitor's answer is final
+        task.messages.extend(m for m in done.messages if m not in task.messages)
+        return task
 
     def list_tasks(self, filters):
         params = dict(filters.get("native") or {})
@@ -357,9 +382,7 @@ class RedfishAdapter(Adapter):
 
     def _collection(self, path, params):
         if self.expand is None:
-            resp = self.get(ROOT)
-            root = resp.json(dict) if resp.status == 200 else {}
-            expand = (root.get("ProtocolFeaturesSupported") or {}).get("ExpandQuery") or {}
+            expand = (self.root().get("ProtocolFeaturesSupported") or {}).get("ExpandQuery") or {}
             self.expand = bool(expand.get("ExpandAll") or expand.get("Levels"))
         if self.expand and "$expand" not in params:
             params["$expand"] = ".($levels=1)"

@@ -22,6 +22,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._http import clam
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     SUCCEEDED,
     TERMINAL_STATES,
+    show,
 )
 
 DEFAULT_FAIL_ON = ("failed", "cancelled")
@@ -130,7 +131,7 @@ class Waiter:
                     outcome = self._outcome(tasks, failed=True)
                     outcome.msg = "%s does not know %s: %s" % (
                         platform, "this task" if len(missing) == 1 else "these tasks",
-                        ", ".join(str(t.id) for t in missing))
+                        ", ".join(show(t.id) for t in missing))
                     raise WaitAborted(outcome.msg, outcome, platform=platform)
                 failed = self.failures(tasks)
                 if failed:
@@ -180,7 +181,7 @@ def summary(tasks, pending_only=False):
 
 def ensure_found(tasks, platform):
     """Raise ``NotFound`` naming every id the platform does not know."""
-    missing = [str(t.id) for t in tasks if not t.found]
+    missing = [show(t.id) for t in tasks if not t.found]
     if missing:
         raise NotFound("no such task%s: %s (set missing_ok=true to return unknown ids as found=false)"
                        % ("" if len(missing) == 1 else "s", ", ".join(missing)), platform=platform)

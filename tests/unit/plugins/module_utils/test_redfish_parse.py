@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.taskstatus.infra.plugins.module_utils import _redfish
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import BadResponse
-from conftest import SHARED
+from testlib import SHARED
 
 SEED = os.path.join(SHARED, "seeds", "000_e1b7cd86100c7cc2.txt")
 MOCKUPS = os.path.join(SHARED, "specs", "redfish", "mockups")

@@ -1,0 +1,135 @@
+"""Integration fixtures: the simulator over HTTPS and real ansible-playbook runs.
+
+``sim`` starts tests/simulator/run.py once per session (a CA generated at
+start, one port per device) and resets every device before each test.
+``ansible`` runs a playbook with ``ansible-playbook`` and the collection from
+this work tree, and returns what the module returned.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from testlib import COLLECTION_ROOT, REPO
+
+RUN = os.path.join(REPO, "tests", "simulator", "run.py")
+TARGETS = os.path.join(REPO, "tests", "integration", "targets")
+PASSWORD = "s3cr3t-Passw0rd"
+# name -> (platform, vendor); one port each.
+DEVICES = {
+    "bmc": "redfish:generic",
+    "idrac": "redfish:dell",
+    "cimc": "redfish:cisco",
+}
+
+
+class Sim:
+    def __init__(self, state):
+        self.state = state
+        self.ca = state["ca_cert"]
+        self.devices = {d["name"]: d for d in state["devices"]}
+
+    def host(self, name):
+        return self.devices[name]["host"]
+
+    def url(self, name, path):
+        return "https://%s%s" % (self.host(name), path)
+
+    def control(self, name, path, body=None, method="POST"):
+        resp = requests.request(method, self.url(name, "/_sim/" + path), json=body, verify=self.ca, timeout=10)
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+    def stats(self, name):
+        return self.control(name, "stats", method="GET")
+
+    def create_tasks(self, name, count=1, **spec):
+        return [self.control(name, "tasks", dict(spec)) for _ in range(count)]
+
+    def connection(self, name, **extra):
+        args = {"platform": "redfish", "host": self.host(name), "username": "admin",
+                "password": PASSWORD, "ca_path": self.ca}
+        args.update(extra)
+        return args
+
+
+@pytest.fixture(scope="session")
+def sim_session(tmp_path_factory):
+    state_dir = str(tmp_path_factory.mktemp("sim"))
+    spec = ",".join("%s=%s" % item for item in DEVICES.items())
+    subprocess.run([sys.executable, RUN, "start", "--state-dir", state_dir, "--devices", spec,
+                    "--password", PASSWORD], check=True, timeout=60)
+    try:
+        with open(os.path.join(state_dir, "state.json"), encoding="utf-8") as handle:
+            yield Sim(json.load(handle))
+    finally:
+        subprocess.run([sys.executable, RUN, "stop", "--state-dir", state_dir], check=False, timeout=60)
+
+
+@pytest.fixture
+def sim(sim_session):
+    for name in sim_session.devices:
+        for _attempt in range(60):  # a device may still be in a reboot window of the previous test
+            try:
+                sim_session.control(name, "reset")
+                break
+            except requests.ConnectionError:
+                time.sleep(0.25)
+        else:
+            raise AssertionError("simulated device %s did not come back" % name)
+    return sim_session
+
+
+class Ansible:
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTION_ROOT, ANSIBLE_NOCOLOR="1",
+                        ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0",
+                        ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_DEPRECATION_WARNINGS="0",
+                        ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+        self.env.pop("TASKSTATUS_PASSWORD", None)
+        self.env.pop("TASKSTATUS_USERNAME", None)
+        self.calls = 0
+
+    def playbook(self, playbook, extra_vars=None, check=False, verbosity=0, env=None, timeout=300):
+        """Run ``playbook`` (a path, or a name under tests/integration/targets)."""
+        self.calls += 1
+        path = playbook if os.path.isabs(playbook) else os.path.join(TARGETS, playbook)
+        vars_file = self.tmp_path / ("vars-%d.json" % self.calls)
+        vars_file.write_text(json.dumps(extra_vars or {}))
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), path, "-e", "@%s" % vars_file]
+        if check:
+            cmd.append("--check")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        proc = subprocess.run(cmd, env=dict(self.env, **(env or {})), capture_output=True, text=True,
+                              timeout=timeout, cwd=str(self.tmp_path))
+        return proc
+
+    def module(self, module_name, module_args, check=False, verbosity=0, env=None):
+        """Run one module through module_call.yml; return (result, process)."""
+        result_file = self.tmp_path / ("result-%d.json" % (self.calls + 1))
+        proc = self.playbook("module_call.yml", {"module_name": module_name, "module_args": module_args,
+                                                 "result_file": str(result_file)},
+                             check=check, verbosity=verbosity, env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads(result_file.read_text()), proc
+
+
+    def cases(self, module_name, cases, check=False):
+        """Run one module once per argument dict in ``cases`` (one playbook run); return the results."""
+        result_file = self.tmp_path / ("result-%d.json" % (self.calls + 1))
+        proc = self.playbook("module_cases.yml", {"module_name": module_name, "cases": cases,
+                                                  "result_file": str(result_file)}, check=check)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads(result_file.read_text()), proc
+
+
+@pytest.fixture
+def ansible(tmp_path):
+    return Ansible(tmp_path)

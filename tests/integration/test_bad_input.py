@@ -1,0 +1,99 @@
+"""Bad input and bad answers: each one a clear error naming the option or task and the platform,
+never a traceback, never a secret, and no session left open."""
+
+from harness import PASSWORD
+
+
+def assert_clean(result, *words):
+    assert result.get("failed"), result
+    msg = result["msg"]
+    assert "Traceback" not in str(result) and "module_stderr" not in result, result
+    assert PASSWORD not in msg and PASSWORD not in str(result.get("invocation", ""))
+    assert "\n" not in msg and len(msg) < 600, msg
+    for word in words:
+        assert word in msg, (word, msg)
+
+
+def test_bad_options(sim, ansible):
+    conn = sim.connection("bmc")
+    cases = [
+        (dict(conn, platform="ucsm"), ["value of platform must be one of:", "got: ucsm"]),
+        (dict(conn, host=""), ["redfish: option host must not be empty"]),
+        (dict(conn, host="bmc1/redfish/v1"), ["option host 'bmc1/redfish/v1' has a path but no scheme"]),
+        (dict(conn, timeout=0), ["option timeout must be greater than 0"]),
+        (dict(conn, timeout=-5), ["option timeout must be greater than 0"]),
+        (dict(conn, interval=30, timeout=10), ["option interval (30.0 s) is longer than timeout (10.0 s)"]),
+        (dict(conn, interval=5, max_interval=1), ["option max_interval (1.0 s) is shorter than interval"]),
+        (dict(conn, task_ids=[]), ["option task_ids is empty"]),
+        (dict(conn, task_ids=["1"], filters={"state": ["running"]}), ["mutually exclusive: task_ids|filters"]),
+        (dict(conn, task_ids=["x" * 4096]), ["redfish: task id 'xxxx", "4096 characters long"]),
+        (dict(conn, task_ids=["https://evil.example.com/redfish/v1/TaskService/Tasks/1"]),
+         ["points at another host than 127.0.0.1"]),
+        (dict(conn, task_ids=["/redfish/v1/TaskService/Tasks/../../SessionService/Sessions"]),
+         ["must be a plain path below /redfish/v1/"]),
+        (dict(conn, password="wrong"), ["redfish /redfish/v1/SessionService/Sessions HTTP 401",
+                                        "credentials for user 'admin' were refused"]),
+        (dict(conn, validate_certs=True, ca_path=None), ["TLS verification failed", "ca_path"]),
+    ]
+    results, _ = ansible.cases("task_wait", [dict(args, **({"task_ids": ["1"]} if "task_ids" not in args else {}),
+                                                   interval=args.get("interval", 0.5),
+                                                   timeout=args.get("timeout", 10))
+                                              for args, _words in cases])
+    for (args, words), result in zip(cases, results):
+        assert_clean(result, *words)
+    stats = sim.stats("bmc")
+    assert stats["sessions_open"] == 0 and stats["logins_failed"] == 1
+
+
+def test_ids_are_quoted_and_never_leave_the_task_service(sim, ansible):
+    ids = ["../../SessionService/Sessions", "1?$expand=*", "1#x", "a\r\nX-Injected: 1", "..", "%2e%2e"]
+    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[i]) for i in ids])
+    for result in results:
+        assert_clean(result, "redfish: no such task:")
+    requested = sim.stats("bmc")["requests"]
+    task_paths = [p for p in requested if p.startswith("GET /redfish/v1/TaskService/Tasks/")]
+    assert len(task_paths) == len(ids), requested
+    others = [p for p in requested if p not in task_paths and p != "GET /redfish/v1"
+              and not p.startswith(("POST /redfish/v1/SessionService/Sessions",
+                                    "DELETE /redfish/v1/SessionService/Sessions/"))]
+    assert not others, others
+    assert sim.stats("bmc")["sessions_open"] == 0
+
+
+def test_bad_answers_from_the_server(sim, ansible):
+    task_path = "/redfish/v1/TaskService/Tasks/"
+    canned = {
+        "html": dict(status=200, body="<html><body>Please log in</body></html>", content_type="text/html"),
+        "truncated": dict(status=200, body='{"TaskState": "Runn', content_type="application/json"),
+        "array": dict(status=200, body='[{"TaskState": "Running"}]', content_type="application/json"),
+        "notatask": dict(status=200, body='{"Id": "notatask"}', content_type="application/json"),
+        "error500": dict(status=500, content_type="application/json",
+                         body='{"error": {"code": "Base.1.8.InternalError", "message": "The request failed due '
+                              'to an internal service error.  The service is still operational."}}'),
+        "slow": dict(status=200, body='{"TaskState": "Running"}', delay=4),
+    }
+    sim.control("bmc", "config", {"respond": [dict(rule, path=task_path + name, count=-1)
+                                              for name, rule in canned.items()]})
+    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[name], request_timeout=1.5)
+                                             for name in canned])
+    expected = {
+        "html": ["redfish /redfish/v1/TaskService/Tasks/html HTTP 200", "is HTML"],
+        "truncated": ["Tasks/truncated HTTP 200", "not valid JSON", '{"TaskState": "Runn'],
+        "array": ["Tasks/array HTTP 200", "a JSON array where the API documents an object"],
+        "notatask": ["Tasks/notatask", "not a Task or Job resource"],
+        "error500": ["Tasks/error500 HTTP 500", "The request failed due to an internal service error"],
+        "slow": ["redfish /redfish/v1/TaskService/Tasks/slow", "no answer within 1.5 s (request_timeout)"],
+    }
+    for name, result in zip(canned, results):
+        assert_clean(result, *expected[name])
+    assert sim.stats("bmc")["sessions_open"] == 0
+
+
+def test_throttling_and_busy_answers_are_retried(sim, ansible):
+    task = sim.create_tasks("bmc", 1, scenario="success", duration=0.1)[0]
+    sim.control("bmc", "config", {"burst": {"status": 429, "count": 2, "retry_after": 1}})
+    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]], auth_method="basic")])
+    assert results[0]["tasks"][0]["state"] == "succeeded"
+    sim.control("bmc", "config", {"burst": {"status": 503, "count": 50, "retry_after": 1}})
+    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]], auth_method="basic")])
+    assert_clean(results[0], "HTTP 503")

@@ -1,0 +1,58 @@
+"""Task ids are data: how the Redfish adapter turns each id form into a URL on the configured host."""
+
+import pytest
+
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import OptionError
+from ansible_collections.taskstatus.infra.plugins.module_utils._http import HttpClient
+from ansible_collections.taskstatus.infra.plugins.module_utils._redfish import RedfishAdapter
+
+
+@pytest.fixture
+def adapter():
+    http = HttpClient("bmc1.example.com:8443", "redfish")
+    yield RedfishAdapter(http, {})
+    http.close()
+
+
+@pytest.mark.parametrize("task_id,path,monitor", [
+    ("545", "/redfish/v1/TaskService/Tasks/545", False),
+    ("JID_609230557311", "/redfish/v1/TaskService/Tasks/JID_609230557311", False),
+    ("../../SessionService/Sessions", "/redfish/v1/TaskService/Tasks/..%2F..%2FSessionService%2FSessions", False),
+    ("..", "/redfish/v1/TaskService/Tasks/%2E%2E", False),
+    ("a?b#c", "/redfish/v1/TaskService/Tasks/a%3Fb%23c", False),
+    ("x\r\nX-Evil: 1", "/redfish/v1/TaskService/Tasks/x%0D%0AX-Evil%3A%201", False),
+])
+def test_bare_ids_are_quoted_below_taskservice(adapter, task_id, path, monitor):
+    url, is_monitor = adapter.resolve(task_id)
+    assert url == path and is_monitor is monitor
+
+
+@pytest.mark.parametrize("task_id,monitor", [
+    ("/redfish/v1/TaskService/Tasks/545", False),
+    ("/redfish/v1/TaskService/Tasks/545/", False),
+    ("/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_609230557311", False),
+    ("/redfish/v1/TaskService/TaskMonitors/1/", True),
+    ("/redfish/v1/TaskMonitors/0bb3f9a7", True),
+    ("https://bmc1.example.com:8443/redfish/v1/TaskService/TaskMonitors/7", True),
+])
+def test_uris(adapter, task_id, monitor):
+    url, is_monitor = adapter.resolve(task_id)
+    assert url.startswith("https://bmc1.example.com:8443/redfish/v1/") and is_monitor is monitor
+
+
+@pytest.mark.parametrize("task_id,words", [
+    ("https://evil.example.com/redfish/v1/TaskService/Tasks/1", "points at another host"),
+    ("https://bmc1.example.com/redfish/v1/TaskService/Tasks/1", "points at another host"),  # other port
+    ("/redfish/v1/TaskService/Tasks/../../SessionService/Sessions", "plain path below /redfish/v1/"),
+    ("/redfish/v1/../../etc/passwd", "plain path below /redfish/v1/"),
+    ("/redfish/v1/TaskService/Tasks/1#frag", "plain path below /redfish/v1/"),
+    ("/redfish/v1/TaskService/Tasks/1\n", "plain path below /redfish/v1/"),
+    ("/api/session", "plain path below /redfish/v1/"),
+    ("x" * 4096, "4096 characters long"),
+    ("", "empty id"),
+])
+def test_refused_ids(adapter, task_id, words):
+    with pytest.raises(OptionError) as err:
+        adapter.resolve(task_id)
+    assert words in str(err.value) and str(err.value).startswith("redfish: ")
+    assert len(str(err.value)) < 400
