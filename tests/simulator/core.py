@@ -1,0 +1,1068 @@
+"""Core of the taskstatus.infra test simulator.
+
+Platform-neutral parts: devices (one HTTPS port each), TLS from a throw-away
+trustme CA, sessions and their limit, request counters, the ``/_sim/``
+control API, bursts and canned answers, the reboot window, and the scenario
+timeline every platform's tasks follow.
+
+A platform (``redfish.py`` now; vSphere, FMC, XClarity later) is one file
+with one class derived from :class:`Platform`, listed in
+``simulator.PLATFORMS``. It gets the parsed :class:`Request` after the core
+has counted it and applied bursts/canned answers, and returns a
+:class:`Response`.
+
+Everything here is stdlib plus trustme; nothing talks to anything but
+127.0.0.1.
+"""
+
+import base64
+import copy
+import datetime
+import http.server
+import json
+import logging
+import os
+import secrets
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+
+LOG = logging.getLogger("taskstatus.simulator")
+
+# --------------------------------------------------------------------------
+# Scenario timeline (pure functions of elapsed time)
+# --------------------------------------------------------------------------
+
+SCENARIOS = ("success", "fail", "cancel", "critical", "delete", "reboot", "stuck")
+KINDS = ("firmware_update", "config_export", "support_export", "other")
+
+NEW_FRACTION = 0.1  # first 10 % of the duration the task is "new"
+REBOOT_AT_PERCENT = 50  # scenario reboot: the device reboots at this percent
+STUCK_PERCENT = 50  # scenario stuck: progress stops here, forever
+TOP_PERCENT = {"fail": 60, "cancel": 30}  # where a failed/cancelled task ends
+
+OUTCOME = {"fail": "fail", "cancel": "cancel", "critical": "critical"}  # else success
+
+
+class Progress(tuple):
+    """(phase, percent, outcome): phase new|running|done, outcome set when done."""
+
+    __slots__ = ()
+
+    def __new__(cls, phase, percent, outcome=None):
+        return tuple.__new__(cls, (phase, percent, outcome))
+
+    phase = property(lambda self: self[0])
+    percent = property(lambda self: self[1])
+    outcome = property(lambda self: self[2])
+
+    @property
+    def done(self):
+        return self[0] == "done"
+
+
+def progress(scenario, duration, elapsed):
+    """Where a task of ``scenario`` and ``duration`` is after ``elapsed`` s.
+
+    new for the first NEW_FRACTION of the duration, then running with the
+    percent rising linearly, then done at ``duration`` (never for stuck).
+    """
+    duration = max(float(duration), 0.0)
+    t_new = duration * NEW_FRACTION
+    if elapsed < t_new:
+        return Progress("new", 0)
+    span = duration - t_new
+    frac = (elapsed - t_new) / span if span > 0 else 1.0
+    if scenario == "stuck":
+        return Progress("running", max(0, min(STUCK_PERCENT, int(100 * frac))))
+    if elapsed < duration:
+        top = TOP_PERCENT.get(scenario, 100)
+        return Progress("running", max(0, min(99, int(top * frac))))
+    return Progress("done", TOP_PERCENT.get(scenario, 100), OUTCOME.get(scenario, "success"))
+
+
+def reboot_elapsed(duration):
+    """Elapsed seconds at which a reboot-scenario task reaches REBOOT_AT_PERCENT."""
+    t_new = duration * NEW_FRACTION
+    return t_new + (duration - t_new) * REBOOT_AT_PERCENT / 100.0
+
+
+def iso(epoch, tz=True):
+    """ISO 8601 date-time of an epoch, UTC, seconds."""
+    dt = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).replace(microsecond=0)
+    text = dt.isoformat()
+    return text if tz else text[:-6]  # "+00:00" off, for Dell-style local times
+
+
+class SimTask:
+    """A task as the simulator tracks it; platforms render it their own way.
+
+    ``scenario`` None means a static task that never runs (a Cisco slot
+    nobody has started). ``extra`` holds platform data (the request body,
+    a slot's seed payload, ...).
+    """
+
+    def __init__(self, task_id, kind, scenario, duration, name=None, started_ago=0.0, extra=None):
+        self.id = str(task_id)
+        self.kind = kind
+        self.scenario = scenario
+        self.duration = float(duration)
+        self.name = name
+        self.extra = dict(extra or {})
+        self.created = time.monotonic() - started_ago
+        self.created_wall = time.time() - started_ago
+        self.final_served = False  # scenario delete: the monitor's one 204 was given
+
+    def elapsed(self, now=None):
+        return (time.monotonic() if now is None else now) - self.created
+
+    def progress(self, now=None):
+        if self.scenario is None:
+            return None
+        return progress(self.scenario, self.duration, self.elapsed(now))
+
+    def gone(self, now=None):
+        """Scenario delete: the task resource vanishes once the task is done."""
+        p = self.progress(now)
+        return self.scenario == "delete" and p is not None and p.done
+
+    def start_epoch(self):
+        return self.created_wall
+
+    def end_epoch(self):
+        return self.created_wall + self.duration
+
+
+# --------------------------------------------------------------------------
+# HTTP plumbing
+# --------------------------------------------------------------------------
+
+
+class Request:
+    def __init__(self, method, raw_path, headers, body, client=None):
+        self.method = method
+        parts = urllib.parse.urlsplit(raw_path)
+        self.raw_path = raw_path
+        self.path = parts.path or "/"  # raw (still quoted), used for counting
+        self.query_string = parts.query
+        self.query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        self.headers = headers
+        self.body = body
+        self.client = client
+
+    def segments(self):
+        """Unquoted path segments, trailing slash ignored."""
+        path = self.path.rstrip("/") or "/"
+        return [urllib.parse.unquote(s) for s in path.split("/")[1:]] if path != "/" else []
+
+    def json(self):
+        """The body as JSON; raises ValueError when it is not."""
+        if not self.body:
+            raise ValueError("empty body")
+        return json.loads(self.body.decode("utf-8"))
+
+
+class Response:
+    def __init__(self, status, body=b"", headers=None, content_type="application/json", after=None, drop=False):
+        self.status = int(status)
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.body = body
+        self.headers = dict(headers or {})
+        if content_type and body is not None and status not in (204, 304):
+            self.headers.setdefault("Content-Type", content_type)
+        self.after = after  # callable run after the answer is on the wire
+        self.drop = drop  # close the connection without answering
+
+
+def json_response(status, obj, headers=None):
+    body = b"" if obj is None else json.dumps(obj, indent=1).encode("utf-8")
+    return Response(status, body, headers, content_type="application/json; charset=utf-8" if body else None)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "taskstatus-sim/1.0"
+    sys_version = ""
+    timeout = 60  # idle keep-alive connections are closed after this
+    MAX_BODY = 16 * 1024 * 1024
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, fmt, *args):  # noqa: D401 - quiet: debug only
+        LOG.debug("%s %s", self.server.device.name, fmt % args)
+
+    def _read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            total = 0
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > self.MAX_BODY:
+                    raise ValueError("body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(3)
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > self.MAX_BODY:
+            raise ValueError("bad Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self):
+        device = self.server.device
+        if device.down:
+            self.close_connection = True
+            return
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        req = Request(self.command, self.path, self.headers, body, self.client_address)
+        try:
+            resp = device.handle(req)
+        except Exception:  # the server never dies on a bad request or a bug
+            LOG.exception("%s: error handling %s %s", device.name, req.method, req.path)
+            resp = device.platform.error_response(500, "Internal error in the simulator.")
+        if resp.drop or device.down:
+            self.close_connection = True
+            return
+        self._write(resp)
+        if resp.after is not None:
+            resp.after()
+
+    def _write(self, resp):
+        self.send_response(resp.status)
+        for key, value in resp.headers.items():
+            self.send_header(key, str(value))
+        body = resp.body or b""
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection or self.headers.get("Connection", "").lower() == "close":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        # headers and body in one write: two small segments would meet the
+        # client's delayed ACK (Nagle) and cost ~40 ms a request
+        self._headers_buffer.append(b"\r\n")
+        if self.command != "HEAD" and body:
+            self._headers_buffer.append(body)
+        self.flush_headers()
+
+    do_GET = do_POST = do_DELETE = do_PATCH = do_PUT = do_HEAD = _dispatch
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address, device, ssl_context):
+        self.device = device
+        self.ssl_context = ssl_context
+        self._conns = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def finish_request(self, request, client_address):
+        # TLS handshake here, in the connection's thread, not in accept().
+        with self._conns_lock:
+            self._conns.add(request)
+        conn = request
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        try:
+            if self.ssl_context is not None:
+                request.settimeout(10)
+                try:
+                    conn = self.ssl_context.wrap_socket(request, server_side=True)
+                except (ssl.SSLError, OSError) as exc:
+                    LOG.debug("%s: TLS handshake failed: %s", self.device.name, exc)
+                    return
+                with self._conns_lock:
+                    self._conns.discard(request)
+                    self._conns.add(conn)
+                conn.settimeout(None)
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            with self._conns_lock:
+                self._conns.discard(conn)
+                self._conns.discard(request)
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def shutdown_request(self, request):
+        try:
+            request.close()
+        except OSError:
+            pass
+
+    def handle_error(self, request, client_address):
+        LOG.debug("%s: connection error from %s", self.device.name, client_address, exc_info=True)
+
+    def close_connections(self):
+        """Cut every open connection (a rebooting BMC does not say goodbye)."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------
+# Devices
+# --------------------------------------------------------------------------
+
+DEFAULTS = {
+    "scenario": "success",
+    "duration": 6.0,
+    "session_limit": 4,
+    "retry_after": 1,
+    "reboot_seconds": 3.0,
+    "session_timeout": 1800.0,
+    "username": "admin",
+    "password": "password",
+}
+KNOBS = tuple(DEFAULTS)
+
+
+class ConfigError(ValueError):
+    """A bad /_sim/ request or simulator setting (answered with 400)."""
+
+
+class Conflict(Exception):
+    """A /_sim/ request that clashes with the device's state (answered with 409)."""
+
+
+def _number(name, value, minimum=0, integer=False, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError("%s must be a number" % name)
+    if integer and int(value) != value:
+        raise ConfigError("%s must be an integer" % name)
+    if value < minimum:
+        raise ConfigError("%s must be >= %s" % (name, minimum))
+    return int(value) if integer else float(value)
+
+
+def check_scenario(value):
+    if isinstance(value, list):
+        if not value:
+            raise ConfigError("scenario list is empty")
+        return [check_scenario(v) for v in value]
+    if value not in SCENARIOS:
+        raise ConfigError("unknown scenario %r; one of %s" % (value, ", ".join(SCENARIOS)))
+    return value
+
+
+def check_knob(key, value):
+    if key == "scenario":
+        return check_scenario(value)
+    if key in ("duration", "reboot_seconds"):
+        return _number(key, value)
+    if key == "session_timeout":
+        return _number(key, value, minimum=0.001)
+    if key == "session_limit":
+        return _number(key, value, integer=True, allow_none=True)
+    if key == "retry_after":
+        return _number(key, value, integer=True)
+    if key in ("username", "password"):
+        if not isinstance(value, str):
+            raise ConfigError("%s must be a string" % key)
+        return value
+    raise ConfigError("unknown setting %r" % key)
+
+
+class Session:
+    def __init__(self, session_id, user):
+        self.id = session_id
+        self.token = secrets.token_hex(16)
+        self.user = user
+        self.created = time.time()
+        self.last_used = time.monotonic()
+
+
+class Stats:
+    def __init__(self):
+        self.sessions_created = 0
+        self.sessions_deleted = 0
+        self.sessions_expired = 0
+        self.requests_total = 0
+        self.requests = {}
+        self.logins_failed = 0
+        self.reboots = 0
+
+    def count(self, method, path):
+        self.requests_total += 1
+        key = "%s %s" % (method, path)
+        self.requests[key] = self.requests.get(key, 0) + 1
+
+
+class Device:
+    """One simulated manager: a port, a platform, its sessions, tasks, stats."""
+
+    def __init__(self, sim, spec, platforms):
+        self.sim = sim
+        self.name = spec["name"]
+        self.platform_name = spec.get("platform", "redfish")
+        if self.platform_name not in platforms:
+            raise ConfigError("unknown platform %r" % self.platform_name)
+        self.requested_port = int(spec.get("port") or 0)
+        self.port = None
+        self.initial_config = dict(sim.defaults)
+        for key in KNOBS:
+            if key in spec:
+                self.initial_config[key] = check_knob(key, spec[key])
+        self.lock = threading.RLock()
+        self.down = False
+        self._stopped = False
+        self._server = None
+        self._thread = None
+        self._timers = set()
+        self._reset_state()
+        cls = platforms[self.platform_name]
+        self.vendor = spec.get("vendor") or cls.default_vendor
+        if self.vendor not in cls.vendors:
+            raise ConfigError(
+                "platform %s has no vendor %r (%s)" % (self.platform_name, self.vendor, ", ".join(cls.vendors))
+            )
+        self.platform = cls(self)
+        self.platform.reset()
+
+    def _reset_state(self):
+        self.config = copy.deepcopy(self.initial_config)
+        self.stats = Stats()
+        self.sessions = {}
+        self.tasks = {}
+        self.burst = None
+        self.responders = []
+        self._session_seq = 0
+
+    # ---- life cycle ------------------------------------------------------
+
+    def start(self):
+        self._stopped = False
+        self._listen(self.requested_port)
+
+    def _listen(self, port):
+        server = _Server((self.sim.host, port), self, self.sim.ssl_context)
+        self.port = server.server_address[1]
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sim-%s" % self.name, daemon=True
+        )
+        with self.lock:
+            self._server, self._thread = server, thread
+        thread.start()
+
+    def _close_server(self):
+        with self.lock:
+            server, self._server = self._server, None
+        if server is not None:
+            try:  # stop listening at once: new connects are refused from here on
+                server.socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            server.shutdown()
+            server.server_close()
+            server.close_connections()
+
+    def stop(self):
+        with self.lock:
+            self._stopped = True
+            self._cancel_timers()
+        self._close_server()
+
+    def schedule(self, delay, func, *args):
+        def run():
+            with self.lock:
+                self._timers.discard(timer)
+                if self._stopped:
+                    return
+            try:
+                func(*args)
+            except Exception:
+                LOG.exception("%s: scheduled action failed", self.name)
+
+        timer = threading.Timer(max(delay, 0.0), run)
+        timer.daemon = True
+        with self.lock:
+            self._timers.add(timer)
+        timer.start()
+        return timer
+
+    def _cancel_timers(self):
+        for timer in list(self._timers):
+            timer.cancel()
+        self._timers.clear()
+
+    def reboot(self, seconds=None):
+        """Stop listening (connects are refused) for ``seconds``, forget sessions."""
+        with self.lock:
+            if self.down or self._stopped or self._server is None:
+                return False
+            seconds = self.config["reboot_seconds"] if seconds is None else float(seconds)
+            self.down = True
+            self.stats.reboots += 1
+            self.sessions.clear()
+        LOG.info("%s: rebooting for %.1f s", self.name, seconds)
+        self._close_server()
+        self.schedule(seconds, self._come_back)
+        return True
+
+    def _come_back(self):
+        deadline = time.monotonic() + 10
+        while True:
+            with self.lock:
+                if self._stopped or not self.down:
+                    return
+            try:
+                self._listen(self.port)
+                with self.lock:
+                    stopped = self._stopped
+                if stopped:  # stop() raced with the come-back
+                    self._close_server()
+                    return
+                break
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    LOG.error("%s: cannot listen on port %s again: %s", self.name, self.port, exc)
+                    return
+                time.sleep(0.1)
+        with self.lock:
+            self.sessions.clear()
+            self.down = False
+        LOG.info("%s: back after reboot", self.name)
+
+    def reset(self):
+        """Stats to zero, sessions dropped, tasks and settings as at start."""
+        with self.lock:
+            self._cancel_timers()
+            was_down = self.down
+            self._reset_state()
+            self.platform.reset()
+        if was_down:
+            self._come_back()
+
+    # ---- tasks, settings, sessions (call with or without the lock) -------
+
+    def add_task(self, task):
+        with self.lock:
+            self.tasks[task.id] = task
+            if task.scenario == "reboot":
+                at = reboot_elapsed(task.duration) - task.elapsed()
+                if at >= 0:
+                    self.schedule(at, self.reboot)
+        return task
+
+    def next_scenario(self):
+        with self.lock:
+            value = self.config["scenario"]
+            if isinstance(value, list):
+                return value.pop(0) if len(value) > 1 else value[0]
+            return value
+
+    def check_password(self, user, password):
+        with self.lock:
+            ok = secrets.compare_digest(str(user), self.config["username"]) and secrets.compare_digest(
+                str(password), self.config["password"]
+            )
+            if not ok:
+                self.stats.logins_failed += 1
+            return ok
+
+    def open_session(self, user):
+        """A new session, or None when the session limit is reached."""
+        with self.lock:
+            self.expire_sessions()
+            limit = self.config["session_limit"]
+            if limit is not None and len(self.sessions) >= limit:
+                return None
+            self._session_seq += 1
+            session = Session(str(self._session_seq), user)
+            self.sessions[session.id] = session
+            self.stats.sessions_created += 1
+            return session
+
+    def session_by_token(self, token):
+        with self.lock:
+            self.expire_sessions()
+            for session in self.sessions.values():
+                if secrets.compare_digest(session.token, token):
+                    session.last_used = time.monotonic()
+                    return session
+            return None
+
+    def close_session(self, session_id):
+        with self.lock:
+            if self.sessions.pop(session_id, None) is None:
+                return False
+            self.stats.sessions_deleted += 1
+            return True
+
+    def expire_sessions(self):
+        with self.lock:
+            cutoff = time.monotonic() - self.config["session_timeout"]
+            for sid in [s.id for s in self.sessions.values() if s.last_used < cutoff]:
+                del self.sessions[sid]
+                self.stats.sessions_expired += 1
+
+    def stats_dict(self):
+        with self.lock:
+            self.expire_sessions()
+            s = self.stats
+            return {
+                "sessions_open": len(self.sessions),
+                "sessions_created": s.sessions_created,
+                "sessions_deleted": s.sessions_deleted,
+                "sessions_expired": s.sessions_expired,
+                "requests_total": s.requests_total,
+                "requests": dict(s.requests),
+                "logins_failed": s.logins_failed,
+                "reboots": s.reboots,
+            }
+
+    def info(self):
+        host = "%s:%s" % (self.sim.host, self.port)
+        return {
+            "name": self.name,
+            "platform": self.platform_name,
+            "vendor": self.vendor,
+            "host": host,
+            "port": self.port,
+            "url": "%s://%s" % (self.sim.scheme, host),
+        }
+
+    # ---- request path ----------------------------------------------------
+
+    def handle(self, req):
+        if req.path == "/_sim" or req.path.startswith("/_sim/"):
+            return control(self, req)
+        with self.lock:
+            self.stats.count(req.method, req.path)
+            burst = self._take_burst()
+            rule = None if burst else self._take_responder(req)
+        if burst is not None:
+            status, retry_after = burst
+            return self.platform.error_response(
+                status,
+                "The service is temporarily unavailable. Retry in %s seconds." % retry_after,
+                message_id="ServiceTemporarilyUnavailable",
+                message_args=[str(retry_after)],
+                headers={"Retry-After": str(retry_after)},
+            )
+        if rule is not None:
+            if rule.get("delay"):
+                time.sleep(rule["delay"])
+            if rule.get("drop"):
+                return Response(0, drop=True)
+            return Response(rule["status"], rule["body"], rule["headers"], content_type=rule["content_type"])
+        return self.platform.handle(req)
+
+    def _take_burst(self):
+        if not self.burst or self.burst["count"] <= 0:
+            return None
+        self.burst["count"] -= 1
+        result = (self.burst["status"], self.burst["retry_after"])
+        if self.burst["count"] <= 0:
+            self.burst = None
+        return result
+
+    def _take_responder(self, req):
+        for rule in self.responders:
+            if rule["path"] != req.path and rule["path"] != req.raw_path:
+                continue
+            if rule["method"] and rule["method"] != req.method:
+                continue
+            if rule["count"] is not None:
+                rule["count"] -= 1
+                if rule["count"] <= 0:
+                    self.responders.remove(rule)
+            return rule
+        return None
+
+    # ---- run-time settings (/_sim/config) --------------------------------
+
+    def configure(self, changes):
+        """Apply /_sim/config changes; returns the callables to run after answering."""
+        if not isinstance(changes, dict):
+            raise ConfigError("config must be a JSON object")
+        after = []
+        staged = {}
+        burst = responders = None
+        for key, value in changes.items():
+            if key in KNOBS:
+                staged[key] = check_knob(key, value)
+            elif key == "burst":
+                burst = _check_burst(value)
+            elif key == "respond":
+                responders = _check_respond(value)
+            elif key == "reboot_now":
+                value = value or {}
+                if not isinstance(value, dict):
+                    raise ConfigError("reboot_now must be an object")
+                seconds = _number("reboot_now.seconds", value.get("seconds", self.config["reboot_seconds"]))
+                after.append(lambda s=seconds: threading.Thread(target=self.reboot, args=(s,), daemon=True).start())
+            else:
+                raise ConfigError(
+                    "unknown setting %r; known: %s" % (key, ", ".join(KNOBS + ("burst", "respond", "reboot_now")))
+                )
+        with self.lock:
+            self.config.update(staged)
+            if "burst" in changes:
+                self.burst = burst
+            if "respond" in changes:
+                if responders is None:
+                    self.responders = []
+                else:
+                    for rule in responders:
+                        self.responders = [
+                            r for r in self.responders if (r["path"], r["method"]) != (rule["path"], rule["method"])
+                        ]
+                        self.responders.append(rule)
+        return after
+
+    def config_dict(self):
+        with self.lock:
+            out = copy.deepcopy(self.config)
+            out["burst"] = copy.deepcopy(self.burst)
+            out["respond"] = copy.deepcopy(self.responders)
+            out["down"] = self.down
+            return out
+
+
+def _check_burst(value):
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError("burst must be an object")
+    status = _number("burst.status", value.get("status", 429), minimum=400, integer=True)
+    if status > 599:
+        raise ConfigError("burst.status must be a 4xx/5xx status")
+    count = _number("burst.count", value.get("count", 1), integer=True)
+    retry_after = _number("burst.retry_after", value.get("retry_after", 1), integer=True)
+    return {"status": status, "count": count, "retry_after": retry_after} if count else None
+
+
+def _check_respond(value):
+    if value is None:
+        return None
+    rules = value if isinstance(value, list) else [value]
+    out = []
+    for rule in rules:
+        if not isinstance(rule, dict) or not isinstance(rule.get("path"), str) or not rule["path"].startswith("/"):
+            raise ConfigError("respond needs a path starting with /")
+        unknown = set(rule) - {"path", "method", "status", "body", "content_type", "headers", "delay", "count", "drop"}
+        if unknown:
+            raise ConfigError("respond: unknown keys %s" % ", ".join(sorted(unknown)))
+        body = rule.get("body", "")
+        if not isinstance(body, str):
+            body = json.dumps(body)
+        count = rule.get("count", 1)
+        count = None if count is None or count == -1 else _number("respond.count", count, minimum=1, integer=True)
+        headers = rule.get("headers") or {}
+        if not isinstance(headers, dict):
+            raise ConfigError("respond.headers must be an object")
+        out.append(
+            {
+                "path": rule["path"],
+                "method": (rule.get("method") or "").upper() or None,
+                "status": _number("respond.status", rule.get("status", 200), minimum=100, integer=True),
+                "body": body,
+                "content_type": rule.get("content_type", "application/json"),
+                "headers": {str(k): str(v) for k, v in headers.items()},
+                "delay": _number("respond.delay", rule.get("delay", 0)),
+                "count": count,
+                "drop": bool(rule.get("drop", False)),
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------
+# Control API: /_sim/* (no auth, JSON, not counted)
+# --------------------------------------------------------------------------
+
+
+def control(device, req):
+    """The control API, on every device's port, no auth, JSON, not counted in stats.
+
+    GET  /_sim/stats    sessions_open/created/deleted/expired, requests_total,
+                        requests {"<METHOD> <path>": n}, logins_failed, reboots
+    POST /_sim/reset    stats, sessions, tasks, settings, burst, respond: as at start
+    POST /_sim/tasks    {"scenario", "duration", "kind", "id"?, "started_ago"?, "name"?}
+                        -> 201 {"id", "task_uri", "monitor_uri"}; 409 on a taken id
+    GET  /_sim/tasks    every task with its phase/percent (debugging)
+    GET|POST /_sim/config  settings (KNOBS), burst, respond, reboot_now
+    GET  /_sim/info     name, platform, vendor, host, port, url
+    Bad input: 400 {"error": "..."}.
+    """
+    route = req.path.rstrip("/")
+
+    def error(status, message):
+        return json_response(status, {"error": message})
+
+    def body():
+        if not req.body.strip():
+            return {}
+        return req.json()
+
+    try:
+        if route == "/_sim/stats" and req.method == "GET":
+            return json_response(200, device.stats_dict())
+        if route == "/_sim/reset" and req.method == "POST":
+            device.reset()
+            return json_response(200, {"reset": device.name})
+        if route == "/_sim/config" and req.method == "GET":
+            return json_response(200, device.config_dict())
+        if route == "/_sim/config" and req.method == "POST":
+            after = device.configure(body())
+            resp = json_response(200, device.config_dict())
+            if after:
+                resp.after = lambda: [f() for f in after]
+            return resp
+        if route == "/_sim/tasks" and req.method == "POST":
+            spec = body()
+            if not isinstance(spec, dict):
+                raise ConfigError("task spec must be a JSON object")
+            unknown = set(spec) - {"scenario", "duration", "kind", "id", "started_ago", "name"}
+            if unknown:
+                raise ConfigError("unknown keys %s" % ", ".join(sorted(unknown)))
+            scenario = check_scenario(spec.get("scenario", "success"))
+            if isinstance(scenario, list):
+                raise ConfigError("scenario must be one name")
+            duration = _number("duration", spec.get("duration", device.config["duration"]))
+            kind = spec.get("kind", "firmware_update")
+            if kind not in KINDS:
+                raise ConfigError("unknown kind %r; one of %s" % (kind, ", ".join(KINDS)))
+            task_id = spec.get("id")
+            if task_id is not None and (not isinstance(task_id, str) or not task_id):
+                raise ConfigError("id must be a non-empty string")
+            started_ago = _number("started_ago", spec.get("started_ago", 0))
+            return json_response(
+                201,
+                device.platform.create_task(
+                    scenario, duration, kind, task_id=task_id, started_ago=started_ago, name=spec.get("name")
+                ),
+            )
+        if route == "/_sim/tasks" and req.method == "GET":
+            return json_response(200, device.platform.list_tasks_debug())
+        if route in ("/_sim", "/_sim/info") and req.method == "GET":
+            return json_response(200, device.info())
+    except ConfigError as exc:
+        return error(400, str(exc))
+    except ValueError as exc:
+        return error(400, "bad JSON body: %s" % exc)
+    except Conflict as exc:
+        return error(409, str(exc))
+    return error(404, "no control route %s %s" % (req.method, req.path))
+
+
+# --------------------------------------------------------------------------
+# Platforms
+# --------------------------------------------------------------------------
+
+
+class Platform:
+    """Base of a platform file (redfish.py, ...)."""
+
+    name = None
+    vendors = ("generic",)
+    default_vendor = "generic"
+
+    def __init__(self, device):
+        self.device = device
+
+    @property
+    def vendor(self):
+        return self.device.vendor
+
+    def reset(self):
+        """Put the device's tasks (device.tasks) back to the initial set."""
+
+    def handle(self, req):
+        raise NotImplementedError
+
+    def error_response(self, status, message, message_id=None, message_args=None, headers=None):
+        return json_response(status, {"error": message}, headers)
+
+    def create_task(self, scenario, duration, kind, task_id=None, started_ago=0.0, name=None):
+        """Create a task (/_sim/tasks); returns {"id", "task_uri", "monitor_uri"}."""
+        raise NotImplementedError
+
+    def list_tasks_debug(self):
+        now = time.monotonic()
+        out = []
+        with self.device.lock:
+            for task in self.device.tasks.values():
+                p = task.progress(now)
+                out.append(
+                    {
+                        "id": task.id,
+                        "kind": task.kind,
+                        "scenario": task.scenario,
+                        "duration": task.duration,
+                        "elapsed": round(task.elapsed(now), 3),
+                        "phase": p.phase if p else "static",
+                        "outcome": p.outcome if p else None,
+                        "percent": p.percent if p else None,
+                    }
+                )
+        return out
+
+
+def basic_credentials(header):
+    """(user, password) from an ``Authorization: Basic`` header, or None."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _sep, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+# --------------------------------------------------------------------------
+# The simulator
+# --------------------------------------------------------------------------
+
+
+def parse_devices_spec(text):
+    """``bmc1=redfish:generic,bmc2=redfish:dell@8443`` -> device specs."""
+    devices = []
+    for item in (text or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, rest = item.partition("=")
+        if not sep or not name:
+            raise ConfigError("device spec %r is not name=platform[:vendor][@port]" % item)
+        rest, _at, port = rest.partition("@")
+        platform, _colon, vendor = rest.partition(":")
+        spec = {"name": name.strip(), "platform": platform.strip() or "redfish"}
+        if vendor:
+            spec["vendor"] = vendor.strip()
+        if port:
+            spec["port"] = int(port)
+        devices.append(spec)
+    return devices
+
+
+class Simulator:
+    """A set of simulated devices, one port each, on 127.0.0.1.
+
+    >>> sim = Simulator(tmp_path, devices=[{"name": "bmc1", "platform": "redfish", "vendor": "dell"}])
+    >>> sim.start(); ...; sim.stop()
+
+    Device specs take ``name``, ``platform``, ``vendor``, ``port`` and any
+    setting of DEFAULTS (``duration``, ``scenario``, ``session_limit``, ...);
+    the keyword arguments here set the defaults for all devices.
+    """
+
+    def __init__(
+        self, state_dir, devices=None, tls=True, host="127.0.0.1", platforms=None, mode="in-process", **defaults
+    ):
+        if platforms is None:
+            from . import PLATFORMS as platforms  # the explicit registry
+        self.state_dir = os.path.abspath(str(state_dir))
+        self.host = host
+        self.tls = tls
+        self.mode = mode
+        self.defaults = dict(DEFAULTS)
+        for key, value in defaults.items():
+            if key not in DEFAULTS:
+                raise TypeError("unknown simulator setting %r" % key)
+            self.defaults[key] = check_knob(key, value)
+        if devices is None:
+            devices = [{"name": "bmc1", "platform": "redfish", "vendor": "generic"}]
+        names = [d["name"] for d in devices]
+        if len(set(names)) != len(names):
+            raise ConfigError("device names must be unique")
+        self.ssl_context = None
+        self.ca_cert = None
+        self._platforms = platforms
+        self._specs = [dict(d) for d in devices]
+        self.devices = {}
+        self.started = False
+
+    @property
+    def scheme(self):
+        return "https" if self.tls else "http"
+
+    def start(self):
+        os.makedirs(self.state_dir, exist_ok=True)
+        if self.tls:
+            import trustme
+
+            ca = trustme.CA(organization_name="taskstatus simulator")
+            cert = ca.issue_cert("127.0.0.1", "localhost")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            cert.configure_cert(ctx)
+            self.ssl_context = ctx
+            self.ca_cert = os.path.join(self.state_dir, "ca.pem")
+            ca.cert_pem.write_to_path(self.ca_cert)
+        try:
+            for spec in self._specs:
+                device = Device(self, spec, self._platforms)
+                self.devices[device.name] = device
+                device.start()
+        except Exception:
+            self.stop()
+            raise
+        self.started = True
+        self.write_state()
+        return self
+
+    def stop(self):
+        for device in self.devices.values():
+            device.stop()
+        self.started = False
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def device(self, name):
+        return self.devices[name]
+
+    def url(self, name):
+        return self.devices[name].info()["url"]
+
+    def reset(self, name=None):
+        for device in [self.devices[name]] if name else self.devices.values():
+            device.reset()
+
+    def state(self):
+        return {
+            "pid": os.getpid(),
+            "mode": self.mode,
+            "scheme": self.scheme,
+            "ca_cert": self.ca_cert,
+            "username": self.defaults["username"],
+            "password": self.defaults["password"],
+            "devices": [d.info() for d in self.devices.values()],
+        }
+
+    def write_state(self):
+        path = os.path.join(self.state_dir, "state.json")
+        tmp = path + ".tmp"
+        with open(tmp, "w") as handle:
+            json.dump(self.state(), handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, path)
+        return path
