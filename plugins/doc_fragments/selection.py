@@ -37,8 +37,8 @@ options:
         choices: [firmware_update, config_export, config_import, repository_export, support_export, deployment, backup, other]
       native:
         description:
-          - Query parameters passed unchanged to the platform's task list, for example V({"$filter": "TaskState eq 'Running'"})
-            for a Redfish service that supports C($filter).
+          - Query parameters passed unchanged to the platform's task list.
+          - "For example C({\"$filter\": \"TaskState eq 'Running'\"}) for a Redfish service that supports C($filter)."
         type: dict
         default: {}
   include_raw:

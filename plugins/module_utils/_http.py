@@ -200,7 +200,10 @@ class HttpClient:
         self.sleep = sleep
         self.requests_made = 0
         self.session = requests.Session()
+        # No CA bundle, netrc credentials or proxy settings taken silently from the environment;
+        # only the proxy variables are honoured, as users behind a proxy expect (cdFMC is a cloud service).
         self.session.trust_env = False
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base))
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "taskstatus.infra"
         if not validate_certs:
