@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 import traceback
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -70,7 +71,7 @@ def parse_retry_after(value, now=None):
             return None
         now = time.time() if now is None else now
         seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return max(0.0, seconds)
 

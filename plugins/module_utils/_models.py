@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 PENDING = "pending"
@@ -77,7 +78,7 @@ def clamp_percent(value):
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if number != number:  # NaN
+    if math.isnan(number) or math.isinf(number):
         return None
     return int(max(0, min(100, round(number))))
 

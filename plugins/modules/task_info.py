@@ -15,7 +15,7 @@ description:
     normalized task whatever the platform.
   - Read-only; never reports a change.
 author:
-  - taskstatus.infra contributors
+  - taskstatus.infra maintainers (@taskstatus)
 requirements:
   - requests
 extends_documentation_fragment:

@@ -20,7 +20,7 @@ description:
     and logs in again when it forgot the session.
   - Never reports a change. The session it opened is logged out on success, failure and timeout.
 author:
-  - taskstatus.infra contributors
+  - taskstatus.infra maintainers (@taskstatus)
 requirements:
   - requests
 extends_documentation_fragment:

@@ -49,7 +49,7 @@ class Sim:
         return self.control(name, "stats", method="GET")
 
     def create_tasks(self, name, count=1, **spec):
-        return [self.control(name, "tasks", dict(spec)) for _ in range(count)]
+        return [self.control(name, "tasks", dict(spec)) for _index in range(count)]
 
     def connection(self, name, **extra):
         args = {"platform": "redfish", "host": self.host(name), "username": "admin",
@@ -108,7 +108,7 @@ class Ansible:
         if verbosity:
             cmd.append("-" + "v" * verbosity)
         proc = subprocess.run(cmd, env=dict(self.env, **(env or {})), capture_output=True, text=True,
-                              timeout=timeout, cwd=str(self.tmp_path))
+                              timeout=timeout, cwd=str(self.tmp_path), check=False)
         return proc
 
     def module(self, module_name, module_args, check=False, verbosity=0, env=None):
@@ -119,7 +119,6 @@ class Ansible:
                              check=check, verbosity=verbosity, env=env)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return json.loads(result_file.read_text()), proc
-
 
     def cases(self, module_name, cases, check=False):
         """Run one module once per argument dict in ``cases`` (one playbook run); return the results."""

@@ -35,10 +35,12 @@ def test_bad_options(sim, ansible):
                                         "credentials for user 'admin' were refused"]),
         (dict(conn, validate_certs=True, ca_path=None), ["TLS verification failed", "ca_path"]),
     ]
-    results, _ = ansible.cases("task_wait", [dict(args, **({"task_ids": ["1"]} if "task_ids" not in args else {}),
-                                                   interval=args.get("interval", 0.5),
-                                                   timeout=args.get("timeout", 10))
-                                              for args, _words in cases])
+    calls = []
+    for args, _words in cases:
+        call = dict(args, interval=args.get("interval", 0.5), timeout=args.get("timeout", 10))
+        call.setdefault("task_ids", ["1"])
+        calls.append(call)
+    results, _proc = ansible.cases("task_wait", calls)
     for (args, words), result in zip(cases, results):
         assert_clean(result, *words)
     stats = sim.stats("bmc")
@@ -47,7 +49,7 @@ def test_bad_options(sim, ansible):
 
 def test_ids_are_quoted_and_never_leave_the_task_service(sim, ansible):
     ids = ["../../SessionService/Sessions", "1?$expand=*", "1#x", "a\r\nX-Injected: 1", "..", "%2e%2e"]
-    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[i]) for i in ids])
+    results, _proc = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[i]) for i in ids])
     for result in results:
         assert_clean(result, "redfish: no such task:")
     requested = sim.stats("bmc")["requests"]
@@ -74,8 +76,8 @@ def test_bad_answers_from_the_server(sim, ansible):
     }
     sim.control("bmc", "config", {"respond": [dict(rule, path=task_path + name, count=-1)
                                               for name, rule in canned.items()]})
-    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[name], request_timeout=1.5)
-                                             for name in canned])
+    results, _proc = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[name], request_timeout=1.5)
+                                                 for name in canned])
     expected = {
         "html": ["redfish /redfish/v1/TaskService/Tasks/html HTTP 200", "is HTML"],
         "truncated": ["Tasks/truncated HTTP 200", "not valid JSON", '{"TaskState": "Runn'],
@@ -92,8 +94,8 @@ def test_bad_answers_from_the_server(sim, ansible):
 def test_throttling_and_busy_answers_are_retried(sim, ansible):
     task = sim.create_tasks("bmc", 1, scenario="success", duration=0.1)[0]
     sim.control("bmc", "config", {"burst": {"status": 429, "count": 2, "retry_after": 1}})
-    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]], auth_method="basic")])
+    results, _proc = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]], auth_method="basic")])
     assert results[0]["tasks"][0]["state"] == "succeeded"
     sim.control("bmc", "config", {"burst": {"status": 503, "count": 50, "retry_after": 1}})
-    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]], auth_method="basic")])
+    results, _proc = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]], auth_method="basic")])
     assert_clean(results[0], "HTTP 503")

@@ -26,7 +26,7 @@ def clean(result):
 def test_wait_for_tasks_given_as_id_task_uri_and_monitor(sim, ansible):
     made = sim.create_tasks("bmc", 3, scenario="success", duration=4)
     ids = [made[0]["id"], made[1]["task_uri"], made[2]["monitor_uri"]]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=ids, interval=0.5, timeout=30))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=ids, interval=0.5, timeout=30))
     assert not result.get("failed"), result
     assert [t["state"] for t in result["tasks"]] == ["succeeded"] * 3
     assert [t["id"] for t in result["tasks"]] == ids
@@ -41,7 +41,7 @@ def test_wait_for_tasks_given_as_id_task_uri_and_monitor(sim, ansible):
 def test_twenty_tasks_one_request_per_task_per_poll(sim, ansible):
     made = sim.create_tasks("bmc", 20, scenario="success", duration=2)
     ids = [m["id"] for m in made]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=ids, interval=0.5, timeout=60))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=ids, interval=0.5, timeout=60))
     assert not result.get("failed"), result
     polls = result["polls"]
     requests_by_path = sim.stats("bmc")["requests"]
@@ -57,8 +57,8 @@ def test_twenty_tasks_one_request_per_task_per_poll(sim, ansible):
 def test_a_failure_fails_fast_with_the_vendor_message(sim, ansible):
     failing = sim.create_tasks("bmc", 1, scenario="fail", duration=1)[0]
     stuck = sim.create_tasks("bmc", 1, scenario="stuck", duration=1)[0]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[failing["id"], stuck["id"]],
-                                                 interval=0.5, timeout=120))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[failing["id"], stuck["id"]],
+                                                     interval=0.5, timeout=120))
     clean(result)
     assert result["failed"] and not result["timed_out"]
     failed, running = result["tasks"]
@@ -72,8 +72,8 @@ def test_a_failure_fails_fast_with_the_vendor_message(sim, ansible):
 def test_timeout_fails_and_returns_the_partial_result(sim, ansible):
     done = sim.create_tasks("bmc", 1, scenario="success", duration=0.5)[0]
     stuck = sim.create_tasks("bmc", 1, scenario="stuck", duration=1)[0]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[done["id"], stuck["id"]],
-                                                 interval=0.5, timeout=3))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[done["id"], stuck["id"]],
+                                                     interval=0.5, timeout=3))
     clean(result)
     assert result["failed"] and result["timed_out"]
     assert [t["state"] for t in result["tasks"]] == ["succeeded", "running"]
@@ -85,8 +85,8 @@ def test_timeout_fails_and_returns_the_partial_result(sim, ansible):
 def test_survives_the_bmc_rebooting_during_its_firmware_update(sim, ansible):
     sim.control("bmc", "config", {"reboot_seconds": 2})
     task = sim.create_tasks("bmc", 1, scenario="reboot", duration=3)[0]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
-                                                 interval=0.5, timeout=60, unreachable_timeout=30))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
+                                                     interval=0.5, timeout=60, unreachable_timeout=30))
     assert not result.get("failed"), result
     assert result["tasks"][0]["state"] == "succeeded"
     stats = sim.stats("bmc")
@@ -99,8 +99,8 @@ def test_outage_longer_than_unreachable_timeout_fails_clearly(sim, ansible):
     sim.control("bmc", "config", {"reboot_seconds": 8})
     # The reboot comes at half the duration, after the module has seen the task running.
     task = sim.create_tasks("bmc", 1, scenario="reboot", duration=10)[0]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["id"]],
-                                                 interval=0.5, max_interval=1, timeout=60, unreachable_timeout=2))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["id"]],
+                                                     interval=0.5, max_interval=1, timeout=60, unreachable_timeout=2))
     clean(result)
     assert result["failed"] and not result["timed_out"]
     assert "unreachable for" in result["msg"] and "connection refused" in result["msg"]
@@ -110,8 +110,8 @@ def test_outage_longer_than_unreachable_timeout_fails_clearly(sim, ansible):
 def test_repeated_runs_never_exhaust_the_session_table(sim, ansible):
     sim.control("bmc", "config", {"session_limit": 2})
     task = sim.create_tasks("bmc", 1, scenario="success", duration=0.1)[0]
-    results, _ = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]],
-                                                  auth_method="session")] * 6)
+    results, _proc = ansible.cases("task_info", [dict(sim.connection("bmc"), task_ids=[task["id"]],
+                                                      auth_method="session")] * 6)
     assert all(not r.get("failed") for r in results), results
     stats = sim.stats("bmc")
     assert stats["sessions_created"] == 6 and stats["sessions_open"] == 0
@@ -138,8 +138,8 @@ def test_full_session_table(sim, ansible):
 
 def test_check_mode_looks_once_and_tolerates_ids_not_started(sim, ansible):
     task = sim.create_tasks("bmc", 1, scenario="stuck", duration=1)[0]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["id"], "JID_000000000000"],
-                                                 interval=1, timeout=600), check=True)
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["id"], "JID_000000000000"],
+                                                     interval=1, timeout=600), check=True)
     assert not result.get("failed"), result
     assert result["polls"] == 1 and result["msg"].startswith("check mode: looked once and did not wait.")
     assert [t["found"] for t in result["tasks"]] == [True, False]
@@ -149,13 +149,13 @@ def test_check_mode_looks_once_and_tolerates_ids_not_started(sim, ansible):
 def test_unknown_ids(sim, ansible):
     task = sim.create_tasks("bmc", 1, scenario="success", duration=0.1)[0]
     args = dict(sim.connection("bmc"), task_ids=[task["id"], "nope-1", "nope-2"])
-    results, _ = ansible.cases("task_info", [args, dict(args, missing_ok=True)])
+    results, _proc = ansible.cases("task_info", [args, dict(args, missing_ok=True)])
     strict, lenient = results
     clean(strict)
     assert strict["failed"] and "no such tasks: nope-1, nope-2" in strict["msg"]
-    assert [(t["found"], t["state"]) for t in lenient["tasks"]] == [(True, "succeeded"), (False, "unknown"),
-                                                                     (False, "unknown")]
-    waited, _ = ansible.module("task_wait", dict(args, interval=0.5, timeout=10))
+    expected = [(True, "succeeded"), (False, "unknown"), (False, "unknown")]
+    assert [(t["found"], t["state"]) for t in lenient["tasks"]] == expected
+    waited, _proc = ansible.module("task_wait", dict(args, interval=0.5, timeout=10))
     clean(waited)
     assert waited["failed"] and "redfish does not know these tasks: nope-1, nope-2" in waited["msg"]
     assert no_session_left(sim)
@@ -164,7 +164,7 @@ def test_unknown_ids(sim, ansible):
 def test_listing_with_filters_and_vendor_flavours(sim, ansible):
     sim.create_tasks("idrac", 1, scenario="critical", duration=0.1)
     sim.create_tasks("idrac", 1, scenario="stuck", duration=1)
-    results, _ = ansible.cases("task_info", [
+    results, _proc = ansible.cases("task_info", [
         dict(sim.connection("idrac"), filters={"state": ["failed"]}, include_raw=True),
         dict(sim.connection("idrac"), filters={"state": ["running", "pending"], "kind": ["firmware_update"]}),
         dict(sim.connection("cimc"), filters={"kind": ["firmware_update"]}),
@@ -181,8 +181,8 @@ def test_listing_with_filters_and_vendor_flavours(sim, ansible):
 def test_idrac_job_uri_and_scheduled_state(sim, ansible):
     job = sim.create_tasks("idrac", 1, scenario="stuck", duration=1)[0]
     jobs_uri = "/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/" + job["id"]
-    result, _ = ansible.module("task_wait", dict(sim.connection("idrac"), task_ids=[jobs_uri],
-                                                 states=["running"], interval=0.5, timeout=20))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("idrac"), task_ids=[jobs_uri],
+                                                     states=["running"], interval=0.5, timeout=20))
     assert not result.get("failed"), result
     assert result["tasks"][0]["state"] == "running" and result["tasks"][0]["kind"] == "firmware_update"
 
@@ -193,8 +193,8 @@ def test_cimc_firmware_update_through_its_oem_status(sim, ansible):
                             auth=("admin", PASSWORD), verify=sim.ca, timeout=10,
                             json={"ImageURI": "http://repo.example.com/cimc.bin"})
     assert started.status_code == 202
-    result, _ = ansible.module("task_wait", dict(sim.connection("cimc"), task_ids=["CIMCFwUpdate"],
-                                                 interval=0.5, timeout=30))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("cimc"), task_ids=["CIMCFwUpdate"],
+                                                     interval=0.5, timeout=30))
     assert not result.get("failed"), result
     task = result["tasks"][0]
     assert (task["state"], task["percent"], task["vendor_state"]) == ("succeeded", 100, "Success (100%)")
@@ -203,8 +203,8 @@ def test_cimc_firmware_update_through_its_oem_status(sim, ansible):
 def test_task_monitor_deleted_after_completion(sim, ansible):
     # A task monitor that answers 204 once and then 404 is a success when the 204 is seen...
     task = sim.create_tasks("bmc", 1, scenario="delete", duration=1)[0]
-    result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
-                                                 interval=0.3, timeout=30))
+    result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
+                                                     interval=0.3, timeout=30))
     assert not result.get("failed"), result
     assert result["tasks"][0]["state"] == "succeeded"
 
@@ -223,8 +223,8 @@ def test_task_monitor_deleted_after_completion(sim, ansible):
     thread = threading.Thread(target=other_client, daemon=True)
     thread.start()
     try:
-        result, _ = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
-                                                     interval=1, timeout=30))
+        result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
+                                                         interval=1, timeout=30))
     finally:
         stop.set()
         thread.join()
@@ -236,11 +236,11 @@ def test_task_monitor_deleted_after_completion(sim, ansible):
 
 def test_secrets_never_printed(sim, ansible):
     task = sim.create_tasks("bmc", 1, scenario="fail", duration=0.1)[0]
-    proc = ansible.playbook("module_call.yml", {
-        "module_name": "task_wait", "result_file": str(ansible.tmp_path / "r.json"),
-        "module_args": dict(platform="redfish", host=sim.host("bmc"), ca_path=sim.ca, task_ids=[task["id"]],
-                            interval=0.5, timeout=5)},
-        verbosity=3, env={"TASKSTATUS_PASSWORD": PASSWORD, "TASKSTATUS_USERNAME": "admin"})
+    module_args = dict(platform="redfish", host=sim.host("bmc"), ca_path=sim.ca, task_ids=[task["id"]],
+                       interval=0.5, timeout=5)
+    extra = {"module_name": "task_wait", "result_file": str(ansible.tmp_path / "r.json"), "module_args": module_args}
+    proc = ansible.playbook("module_call.yml", extra, verbosity=3,
+                            env={"TASKSTATUS_PASSWORD": PASSWORD, "TASKSTATUS_USERNAME": "admin"})
     assert proc.returncode == 0
     output = proc.stdout + proc.stderr + (ansible.tmp_path / "r.json").read_text()
     assert "1 of 1 tasks failed" in output  # the env fallback logged in

@@ -65,7 +65,7 @@ def sushy(tmp_path_factory):
 
 def test_task_info_reads_sushy_task_with_basic_auth(sushy, ansible):
     conn = {"platform": "redfish", "host": sushy["host"], "username": "admin", "ca_path": sushy["ca"]}
-    results, _ = ansible.cases("task_info", [
+    results, _proc = ansible.cases("task_info", [
         dict(conn, password=PASSWORD, task_ids=["42", "/redfish/v1/TaskService/Tasks/42"]),
         dict(conn, password="wrong-password", task_ids=["42"]),
         dict(conn, password=PASSWORD, task_ids=["42"], validate_certs=True, ca_path=None),

@@ -224,14 +224,15 @@ def test_cisco_oem_status(oem, expected):
     assert (result[:2] if result else None) == expected
 
 
+IDRAC_OEM = "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/"
+
+
 @pytest.mark.parametrize("fields,kind", [
     ({"Payload": {"TargetUri": "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate"}}, "firmware_update"),
-    ({"Payload": {"TargetUri": "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/"
-                                "EID_674_Manager.ExportSystemConfiguration"}}, "config_export"),
-    ({"Payload": {"TargetUri": "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/"
-                                "EID_674_Manager.ImportSystemConfiguration"}}, "config_import"),
-    ({"Payload": {"TargetUri": "/redfish/v1/Systems/1/LogServices/Dump/Actions/"
-                                "LogService.CollectDiagnosticData"}}, "support_export"),
+    ({"Payload": {"TargetUri": IDRAC_OEM + "EID_674_Manager.ExportSystemConfiguration"}}, "config_export"),
+    ({"Payload": {"TargetUri": IDRAC_OEM + "EID_674_Manager.ImportSystemConfiguration"}}, "config_import"),
+    ({"Payload": {"TargetUri": "/redfish/v1/Systems/1/LogServices/Dump/Actions/LogService.CollectDiagnosticData"}},
+     "support_export"),
     ({"Name": "Task 9"}, "other"),
 ])
 def test_kind_inference(fields, kind):

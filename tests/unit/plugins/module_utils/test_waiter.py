@@ -81,13 +81,13 @@ def test_all_succeed():
 
 
 def test_interval_stays_fixed_while_answers_are_normal():
-    waiter, _, clock, ids = run([{}] * 5 + [{"a": "succeeded", "b": "succeeded"}], interval=3)
+    waiter, _adapter, clock, ids = run([{}] * 5 + [{"a": "succeeded", "b": "succeeded"}], interval=3)
     waiter.wait(ids)
     assert clock.sleeps == [3] * 5
 
 
 def test_failure_ends_the_wait_at_once():
-    waiter, _, _, ids = run([{}, {"a": "failed"}, {"a": "failed", "b": "succeeded"}])
+    waiter, _adapter, _clock, ids = run([{}, {"a": "failed"}, {"a": "failed", "b": "succeeded"}])
     outcome = waiter.wait(ids)
     assert outcome.failed and outcome.polls == 2
     assert outcome.msg.startswith("1 of 2 tasks failed: a (Update a): failed 100%")
@@ -95,28 +95,28 @@ def test_failure_ends_the_wait_at_once():
 
 
 def test_cancelled_fails_by_default_and_fail_on_can_be_emptied():
-    waiter, _, _, ids = run([{"a": "cancelled", "b": "succeeded"}])
+    waiter, _adapter, _clock, ids = run([{"a": "cancelled", "b": "succeeded"}])
     assert waiter.wait(ids).failed
-    waiter, _, _, ids = run([{"a": "cancelled", "b": "succeeded"}], fail_on=[])
+    waiter, _adapter, _clock, ids = run([{"a": "cancelled", "b": "succeeded"}], fail_on=[])
     outcome = waiter.wait(ids)
     assert not outcome.failed and "1 cancelled" in outcome.msg
 
 
 def test_until_any():
-    waiter, _, _, ids = run([{}, {"b": "succeeded"}], until="any")
+    waiter, _adapter, _clock, ids = run([{}, {"b": "succeeded"}], until="any")
     outcome = waiter.wait(ids)
     assert not outcome.failed and outcome.polls == 2
 
 
 def test_states_may_name_running_or_vendor_words():
-    waiter, _, _, ids = run([{"a": "pending", "b": "pending"}, {}], states=["running"])
+    waiter, _adapter, _clock, ids = run([{"a": "pending", "b": "pending"}, {}], states=["running"])
     assert waiter.wait(ids).polls == 2
-    waiter, _, _, ids = run([{"a": "pending", "b": "pending"}, {}], states=["Running"])
+    waiter, _adapter, _clock, ids = run([{"a": "pending", "b": "pending"}, {}], states=["Running"])
     assert waiter.wait(ids).polls == 2
 
 
 def test_timeout_returns_partial_result():
-    waiter, _, clock, ids = run([{"a": "succeeded"}], timeout=25)
+    waiter, _adapter, clock, ids = run([{"a": "succeeded"}], timeout=25)
     outcome = waiter.wait(ids)
     assert outcome.timed_out and outcome.failed
     assert [t.state for t in outcome.tasks] == ["succeeded", "running"]
@@ -126,7 +126,7 @@ def test_timeout_returns_partial_result():
 
 
 def test_unknown_state_is_never_success():
-    waiter, _, _, ids = run([{"a": "unknown", "b": "succeeded"}], timeout=15)
+    waiter, _adapter, _clock, ids = run([{"a": "unknown", "b": "succeeded"}], timeout=15)
     outcome = waiter.wait(ids)
     assert outcome.timed_out
     assert "a (Update a): unknown 100%" in outcome.msg
@@ -134,8 +134,8 @@ def test_unknown_state_is_never_success():
 
 def test_outage_is_tolerated_with_backoff():
     down = TransientError("cannot connect to bmc (connection refused)", platform="fake")
-    waiter, _, clock, ids = run([{}, down, down, down, down, {"a": "succeeded", "b": "succeeded"}],
-                                interval=5, max_interval=15, unreachable_timeout=300, timeout=1000)
+    steps = [{}, down, down, down, down, {"a": "succeeded", "b": "succeeded"}]
+    waiter, _adapter, clock, ids = run(steps, interval=5, max_interval=15, unreachable_timeout=300, timeout=1000)
     outcome = waiter.wait(ids)
     assert not outcome.failed and outcome.polls == 6
     assert clock.sleeps == [5, 5, 10, 15, 15]
@@ -143,8 +143,8 @@ def test_outage_is_tolerated_with_backoff():
 
 def test_outage_longer_than_unreachable_timeout_fails_with_last_known_state():
     down = TransientError("cannot connect to bmc (connection refused)", platform="fake")
-    waiter, _, _, ids = run([{"a": "succeeded"}, down], interval=5, max_interval=5,
-                            unreachable_timeout=30, timeout=1000)
+    waiter, _adapter, _clock, ids = run([{"a": "succeeded"}, down], interval=5, max_interval=5,
+                                        unreachable_timeout=30, timeout=1000)
     with pytest.raises(WaitAborted) as err:
         waiter.wait(ids)
     assert "unreachable for 30 s in a row" in str(err.value)
@@ -153,30 +153,30 @@ def test_outage_longer_than_unreachable_timeout_fails_with_last_known_state():
 
 
 def test_retry_after_is_honoured_within_bounds():
-    waiter, _, clock, ids = run([{}, {}, {"a": "succeeded", "b": "succeeded"}], interval=2, hint=500, timeout=1000)
+    waiter, _adapter, clock, ids = run([{}, {}, {"a": "succeeded", "b": "succeeded"}], interval=2, hint=500, timeout=1000)
     waiter.wait(ids)
     assert clock.sleeps == [120, 120]
-    waiter, _, clock, ids = run([{}, {"a": "succeeded", "b": "succeeded"}], interval=0.2, hint=0)
+    waiter, _adapter, clock, ids = run([{}, {"a": "succeeded", "b": "succeeded"}], interval=0.2, hint=0)
     waiter.wait(ids)
     assert clock.sleeps == [1.0]
 
 
 def test_throttled_poll_waits_for_retry_after():
     busy = TransientError("too many requests", platform="fake", status=429, retry_after=7)
-    waiter, _, clock, ids = run([busy, {"a": "succeeded", "b": "succeeded"}], interval=2)
+    waiter, _adapter, clock, ids = run([busy, {"a": "succeeded", "b": "succeeded"}], interval=2)
     waiter.wait(ids)
     assert clock.sleeps == [7]
 
 
 def test_missing_ids_fail_naming_them():
-    waiter, _, _, ids = run([{"b": "missing"}], ids=("a", "b"))
+    waiter, _adapter, _clock, ids = run([{"b": "missing"}], ids=("a", "b"))
     with pytest.raises(WaitAborted) as err:
         waiter.wait(ids)
     assert str(err.value) == "fake: fake does not know this task: b"
 
 
 def test_task_seen_then_gone_is_a_failure():
-    waiter, _, _, ids = run([{}, {"a": "missing"}])
+    waiter, _adapter, _clock, ids = run([{}, {"a": "missing"}])
     outcome = waiter.wait(ids)
     assert outcome.failed
     assert "seen earlier in this run and is gone now" in outcome.msg
@@ -208,7 +208,7 @@ def test_unreachable_at_start_is_tolerated():
 
 
 def test_check_mode_looks_once():
-    waiter, _, clock, ids = run([{"a": "missing"}])
+    waiter, _adapter, clock, ids = run([{"a": "missing"}])
     outcome = waiter.look_once(ids)
     assert outcome.polls == 1 and not outcome.failed and clock.sleeps == []
     assert outcome.msg.startswith("check mode: looked once and did not wait.")
