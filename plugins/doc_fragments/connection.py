@@ -14,9 +14,12 @@ options:
     description:
       - The kind of manager that runs the tasks.
       - V(redfish) is any BMC speaking DMTF Redfish (Cisco CIMC, Dell iDRAC, HPE iLO, OpenBMC, ...).
+      - V(vsphere) is VMware vCenter, whose cis tasks (for example vLCM remediations) are read over C(/api)
+        (7.0 U2 and later) or C(/rest) (older).
+      - V(xclarity) is Lenovo XClarity Administrator (LXCA) or Orchestrator (LXCO), for repository exports, jobs and tasks.
     type: str
     required: true
-    choices: [redfish]
+    choices: [redfish, vsphere, xclarity]
   host:
     description:
       - The manager's name or address, optionally with V(:port), for example V(bmc1.example.com) or V(10.0.0.5:8443).
@@ -39,6 +42,9 @@ options:
     description:
       - A session token that is ready to use, instead of O(username) and O(password).
       - For O(platform=redfish) it is sent as C(X-Auth-Token). A session given this way is not logged out.
+      - For O(platform=vsphere) it is a vCenter session id (the answer of C(POST /api/session)), sent as
+        C(vmware-api-session-id); it is not logged out. If it expires during a wait, the module logs in again with
+        O(username) and O(password) when they are given, and fails at once when they are not.
     type: str
   auth_method:
     description:
@@ -46,8 +52,13 @@ options:
       - V(session) creates a Redfish session (C(POST /redfish/v1/SessionService/Sessions)) and deletes it when
         the module ends, on success, failure and timeout alike.
       - V(basic) sends HTTP Basic authentication with every request and opens no session.
+      - For O(platform=xclarity) this one option stands for a separate C(xclarity_auth) option; V(session) is
+        C(POST /sessions) with the C(csrf) cookie echoed as C(X-Csrf-Token), logged out with C(DELETE /sessions).
       - V(auto) tries a session and falls back to Basic authentication when the service has no session service,
         or refuses a new session because its session table is full (HTTP 503).
+      - O(platform=vsphere) ignores this option; vCenter always creates a session (C(POST /api/session), or
+        C(POST /rest/com/vmware/cis/session) on vCenters without C(/api)) with HTTP Basic authentication, and
+        deletes it when the module ends.
     type: str
     default: auto
     choices: [auto, session, basic]

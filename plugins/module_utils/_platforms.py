@@ -11,9 +11,13 @@ in the ``connection`` doc fragment and ``_module.connection_argument_spec``.
 from __future__ import annotations
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._redfish import RedfishAdapter
+from ansible_collections.taskstatus.infra.plugins.module_utils._vsphere import VsphereAdapter
+from ansible_collections.taskstatus.infra.plugins.module_utils._xclarity import XclarityAdapter
 
 PLATFORMS = {
     "redfish": RedfishAdapter,
+    "vsphere": VsphereAdapter,
+    "xclarity": XclarityAdapter,
 }
 
 

@@ -14,7 +14,11 @@ PLATFORMS below (the explicit registry).
 
 from .core import KINDS, SCENARIOS, Simulator, parse_devices_spec, progress  # noqa: F401
 from .redfish import RedfishPlatform
+from .vsphere import VsphereSimPlatform
+from .xclarity import XclarityPlatform
 
 PLATFORMS = {
     "redfish": RedfishPlatform,
+    "vsphere": VsphereSimPlatform,
+    "xclarity": XclarityPlatform,
 }
