@@ -1,0 +1,90 @@
+# Build and test toolchain of the taskstatus.infra collection (GNU make).
+# Shell logic lives in tests/tools/*.sh; each target is one line.
+#
+#   make test        everything CI runs (.ci/run): unit, integration, sanity,
+#                    lint, docs-lint, changelog-lint; stops at the first failure
+#   make demo        the README demo against the simulator
+#   make help        the list of targets
+#
+# Needs only python3.11 (PATH or pyenv; or PYTHON=/path/to/python3.11), git
+# and network access to PyPI; everything else goes into .venv.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+VENV  := .venv
+STAMP := $(VENV)/.requirements.stamp
+TOOLS := tests/tools
+STAGE := $(TOOLS)/stage.sh
+
+# Extra arguments: make test-unit PYTEST_ARGS='-k waiter -x'
+#                  make sanity SANITY_ARGS='--test validate-modules'
+PYTEST_ARGS ?=
+SANITY_ARGS ?=
+LINT_ARGS ?=
+DEMO_ARGS ?=
+export PYTEST_ARGS
+
+.PHONY: help venv install test test-unit test-integration sanity lint \
+        docs-lint changelog-lint demo clean distclean
+
+help:
+	@echo 'make venv              create/update .venv from requirements-dev.txt (only when they changed)'
+	@echo 'make install           build build/taskstatus-infra-*.tar.gz, install it into .venv/collections'
+	@echo 'make test              all stages below, in order, stopping at the first failure (CI: .ci/run)'
+	@echo 'make test-unit         pytest tests/unit'
+	@echo 'make test-integration  pytest tests/integration (against the simulator)'
+	@echo 'make sanity            ansible-test sanity --venv --python 3.11, offline, no ignore files'
+	@echo 'make lint              ansible-lint, production profile, offline'
+	@echo 'make docs-lint         antsibull-docs lint-collection-docs --plugin-docs'
+	@echo 'make changelog-lint    antsibull-changelog lint'
+	@echo 'make demo              simulator + ansible-playbook playbooks/demo.yml'
+	@echo 'make clean             remove build and test outputs (distclean: also .venv)'
+
+venv: $(STAMP)
+	@:
+
+$(STAMP): requirements-dev.txt requirements.txt
+	@$(TOOLS)/venv.sh
+
+install: venv
+	@$(TOOLS)/install.sh >/dev/null
+
+test: venv
+	@$(STAGE) unit        $(MAKE) test-unit
+	@$(STAGE) integration $(MAKE) test-integration
+	@$(STAGE) sanity      $(MAKE) sanity
+	@$(STAGE) lint        $(MAKE) lint
+	@$(STAGE) docs-lint   $(MAKE) docs-lint
+	@$(STAGE) changelog   $(MAKE) changelog-lint
+	@echo 'make test: all stages passed'
+
+test-unit: venv
+	@$(TOOLS)/pytest.sh tests/unit
+
+test-integration: venv
+	@$(TOOLS)/pytest.sh tests/integration
+
+sanity: venv
+	@$(TOOLS)/sanity.sh $(SANITY_ARGS)
+
+lint: venv
+	@$(TOOLS)/lint.sh $(LINT_ARGS)
+
+docs-lint: venv
+	@$(TOOLS)/docs-lint.sh
+
+changelog-lint: venv
+	@$(VENV)/bin/antsibull-changelog lint
+
+demo: venv
+	@$(TOOLS)/demo.sh $(DEMO_ARGS)
+
+clean:
+	rm -rf build tests/output collections .ansible .pytest_cache .sim
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
