@@ -6,6 +6,7 @@ on ``sys.path`` and exported as ANSIBLE_COLLECTIONS_PATH for the
 ``ansible-playbook`` runs of the integration tests.
 """
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -17,12 +18,19 @@ SHARED = os.environ.get("TASKSTATUS_SHARED", os.path.join(os.path.dirname(REPO),
 def _collection_root():
     root = os.environ.get("TASKSTATUS_COLLECTION_ROOT")
     if not root:
-        root = tempfile.mkdtemp(prefix="taskstatus-coll-")
+        # One root per work tree, reused by every run (make sets its own and removes it afterwards).
+        digest = hashlib.sha1(REPO.encode("utf-8")).hexdigest()[:12]
+        root = os.path.join(tempfile.gettempdir(), "taskstatus-coll-%d-%s" % (os.getuid(), digest))
         os.environ["TASKSTATUS_COLLECTION_ROOT"] = root
     link = os.path.join(root, "ansible_collections", "taskstatus", "infra")
-    if not os.path.exists(link):
+    if os.path.islink(link) and os.readlink(link) != REPO:
+        os.unlink(link)
+    if not os.path.lexists(link):
         os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO, link)
+        try:
+            os.symlink(REPO, link)
+        except FileExistsError:  # another process made it first
+            pass
     return root
 
 
