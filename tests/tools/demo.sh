@@ -34,11 +34,13 @@ trap stop_sim EXIT
 trap 'exit 130' INT TERM
 
 log "Starting the simulator (state dir $state)"
-python "$REPO/tests/simulator/run.py" start --state-dir "$state"
+python "$REPO/tests/simulator/run.py" start --state-dir "$state" \
+  --devices "bmc1=redfish:generic,idrac1=redfish:dell,cimc1=redfish:cisco,lxca1=xclarity:lxca" >/dev/null
 
 export TASKSTATUS_SIM_STATE_DIR=$state
 
 # The installed copy only, so a stale collection in ~/.ansible cannot shadow
 # it; implicit localhost runs modules with this venv's Python.
 cd "$REPO"
-ANSIBLE_COLLECTIONS_PATH=$collections ansible-playbook "$playbook" "$@"
+ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+  ANSIBLE_COLLECTIONS_PATH=$collections ansible-playbook "$playbook" "$@"
