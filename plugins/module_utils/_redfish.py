@@ -187,7 +187,7 @@ class RedfishAdapter(Adapter):
         user, password = self.params.get("username"), self.params.get("password")
         if not user or not password:
             raise OptionError("username and password (or token) are required", platform=self.platform)
-        method = self.params.get("auth_method") or "auto"
+        method, self.basic = self.params.get("auth_method") or "auto", None
         # The service root is readable without credentials; Links.Sessions names the session collection.
         sessions = ((self.root().get("Links") or {}).get("Sessions") or {}).get("@odata.id")
         if method == "session" or (method == "auto" and sessions):
