@@ -13,13 +13,16 @@ options:
   platform:
     description:
       - The kind of manager that runs the tasks.
+      - V(cdfmc) is Cisco Security Cloud Control's cloud-delivered Firewall Management Center; O(host) is the regional
+        base URL such as V(https://api.us.security.cisco.com/firewall), O(token) is the API token.
+      - V(fmc) is an on-prem Cisco Secure Firewall Management Center (O(username) and O(password)).
       - V(redfish) is any BMC speaking DMTF Redfish (Cisco CIMC, Dell iDRAC, HPE iLO, OpenBMC, ...).
       - V(vsphere) is VMware vCenter, whose cis tasks (for example vLCM remediations) are read over C(/api)
         (7.0 U2 and later) or C(/rest) (older).
       - V(xclarity) is Lenovo XClarity Administrator (LXCA) or Orchestrator (LXCO), for repository exports, jobs and tasks.
     type: str
     required: true
-    choices: [redfish, vsphere, xclarity]
+    choices: [cdfmc, fmc, redfish, vsphere, xclarity]
   host:
     description:
       - The manager's name or address, optionally with V(:port), for example V(bmc1.example.com) or V(10.0.0.5:8443).
@@ -78,4 +81,11 @@ options:
       - A request never waits longer than what is left of O(ansible_collections.taskstatus.infra.task_wait_module#module:timeout).
     type: float
     default: 30
+  domain:
+    description:
+      - For O(platform=fmc) and O(platform=cdfmc), the domain the tasks live in, as a domain UUID or a domain name
+        (V(Global), V(Global/Lab) or just V(Lab)). An unknown domain fails with the list of the known ones.
+      - When omitted, the FMC's own default domain (C(DOMAIN_UUID) at login) or the cdFMC's C(Global) domain is used.
+      - Other platforms ignore it.
+    type: str
 """

@@ -35,6 +35,7 @@ def connection_argument_spec():
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         request_timeout=dict(type="float", default=30.0),
+        domain=dict(type="str"),
     )
 
 

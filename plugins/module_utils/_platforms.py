@@ -10,11 +10,14 @@ in the ``connection`` doc fragment and ``_module.connection_argument_spec``.
 
 from __future__ import annotations
 
+from ansible_collections.taskstatus.infra.plugins.module_utils._fmc import CdfmcAdapter, FmcAdapter
 from ansible_collections.taskstatus.infra.plugins.module_utils._redfish import RedfishAdapter
 from ansible_collections.taskstatus.infra.plugins.module_utils._vsphere import VsphereAdapter
 from ansible_collections.taskstatus.infra.plugins.module_utils._xclarity import XclarityAdapter
 
 PLATFORMS = {
+    "cdfmc": CdfmcAdapter,
+    "fmc": FmcAdapter,
     "redfish": RedfishAdapter,
     "vsphere": VsphereAdapter,
     "xclarity": XclarityAdapter,

@@ -13,11 +13,14 @@ PLATFORMS below (the explicit registry).
 """
 
 from .core import KINDS, SCENARIOS, Simulator, parse_devices_spec, progress  # noqa: F401
+from .fmc import CdfmcPlatform, FmcPlatform
 from .redfish import RedfishPlatform
 from .vsphere import VsphereSimPlatform
 from .xclarity import XclarityPlatform
 
 PLATFORMS = {
+    "cdfmc": CdfmcPlatform,
+    "fmc": FmcPlatform,
     "redfish": RedfishPlatform,
     "vsphere": VsphereSimPlatform,
     "xclarity": XclarityPlatform,
