@@ -245,15 +245,8 @@ class FmcAdapter(Adapter):
         if resp.status not in (200, 204):
             self.fail(resp)
 
-    @staticmethod
-    def body(resp):
-        try:
-            return resp.json(allow_empty=True)
-        except BadResponse:
-            return None
-
     def why(self, resp):
-        return explain(error_text(self.body(resp)) or resp.text(160) or "HTTP %d, no details" % resp.status)
+        return explain(error_text(resp.json_or_none()) or resp.text(160) or "HTTP %d, no details" % resp.status)
 
     def fail(self, resp):
         raise HttpError(self.why(resp), platform=self.platform, path=resp.path, status=resp.status)

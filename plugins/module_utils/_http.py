@@ -162,6 +162,13 @@ class Response:
                               platform=self.platform, path=self.path, status=self.status)
         return data
 
+    def json_or_none(self):
+        """The body as JSON when it is JSON (error bodies, optional bodies), else None."""
+        try:
+            return self.json(allow_empty=True)
+        except BadResponse:
+            return None
+
 
 def _json_type(data):
     if isinstance(data, dict):

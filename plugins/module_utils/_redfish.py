@@ -248,7 +248,7 @@ class RedfishAdapter(Adapter):
         return self._check(resp)
 
     def _check(self, resp):
-        if resp.status >= 500 and (resp.status != 500 or error_text(self._maybe_json(resp)) is None):
+        if resp.status >= 500 and (resp.status != 500 or error_text(resp.json_or_none()) is None):
             raise TransientError(self._why(resp), platform=self.platform, path=resp.path, status=resp.status,
                                  retry_after=resp.retry_after)
         if resp.status == 429:
@@ -256,15 +256,8 @@ class RedfishAdapter(Adapter):
                                  retry_after=resp.retry_after)
         return resp
 
-    @staticmethod
-    def _maybe_json(resp):
-        try:
-            return resp.json(allow_empty=True)
-        except BadResponse:
-            return None
-
     def _why(self, resp):
-        return error_text(self._maybe_json(resp)) or resp.text(120) or "no details"
+        return error_text(resp.json_or_none()) or resp.text(120) or "no details"
 
     # Task ids ---------------------------------------------------------------
     def resolve(self, task_id):
@@ -309,7 +302,7 @@ class RedfishAdapter(Adapter):
     def _read_monitor(self, task_id, path):
         url = self.http.url(path)
         resp = self.get(path)
-        body = self._maybe_json(resp)
+        body = resp.json_or_none()
         if resp.status == 202:
             self.hint(resp.retry_after)
             if isinstance(body, dict) and ("TaskState" in body or "JobState" in body):

@@ -244,26 +244,19 @@ class VsphereAdapter(Adapter):
                             "as well so that the module can log in again", platform=self.platform)
         super().relogin()
 
-    @staticmethod
-    def _maybe_json(resp):
-        try:
-            return resp.json(allow_empty=True)
-        except BadResponse:
-            return None
-
     def _kind(self, resp):
-        err = vapi_error(self._maybe_json(resp))
+        err = vapi_error(resp.json_or_none())
         return err[0] if err else None
 
     def _why(self, resp):
-        err = vapi_error(self._maybe_json(resp))
+        err = vapi_error(resp.json_or_none())
         if err:
             return "%s: %s" % (err[0].lower(), err[1])
         return resp.text(120) or "no details"
 
     def _endpoint_missing(self, resp):
         """404/405 without a vAPI error: the path does not exist on this vCenter."""
-        return resp.status in (404, 405) and vapi_error(self._maybe_json(resp)) is None
+        return resp.status in (404, 405) and vapi_error(resp.json_or_none()) is None
 
     def _raise(self, resp, prefix=""):
         if resp.status >= 500 or resp.status == 429:

@@ -243,7 +243,7 @@ class XclarityAdapter(Adapter):
         if method in ("auto", "session"):
             resp = self.http.request("POST", SESSIONS, json_body={"UserId": user, "password": password}, retry=False)
             if resp.status in (200, 201):
-                body = self._maybe_json(resp)
+                body = resp.json_or_none()
                 self.csrf = self.http.session.cookies.get("csrf") or (body.get("csrf") if isinstance(body, dict)
                                                                       else None)
                 if not self.csrf:
@@ -308,15 +308,8 @@ class XclarityAdapter(Adapter):
                             path=resp.path, status=resp.status)
         return resp
 
-    @staticmethod
-    def _maybe_json(resp):
-        try:
-            return resp.json(allow_empty=True)
-        except BadResponse:
-            return None
-
     def _error(self, resp):
-        return error_text(self._maybe_json(resp))
+        return error_text(resp.json_or_none())
 
     def _why(self, resp):
         found = self._error(resp)

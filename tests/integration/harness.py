@@ -58,31 +58,43 @@ class Sim:
         return args
 
 
-@pytest.fixture(scope="session")
-def sim_session(tmp_path_factory):
+def running_simulator(tmp_path_factory, devices, sim_class=Sim, password=PASSWORD, options=()):
+    """Start tests/simulator/run.py with ``devices`` (``name=platform[:vendor],...``); yield a ``sim_class``.
+
+    A generator for module- or session-scoped fixtures: the simulator is stopped when the fixture ends.
+    """
     state_dir = str(tmp_path_factory.mktemp("sim"))
-    spec = ",".join("%s=%s" % item for item in DEVICES.items())
-    subprocess.run([sys.executable, RUN, "start", "--state-dir", state_dir, "--devices", spec,
-                    "--password", PASSWORD], check=True, timeout=60)
+    subprocess.run([sys.executable, RUN, "start", "--state-dir", state_dir, "--devices", devices,
+                    "--password", password] + list(options), check=True, timeout=60, stdout=subprocess.DEVNULL)
     try:
         with open(os.path.join(state_dir, "state.json"), encoding="utf-8") as handle:
-            yield Sim(json.load(handle))
+            yield sim_class(json.load(handle))
     finally:
         subprocess.run([sys.executable, RUN, "stop", "--state-dir", state_dir], check=False, timeout=60)
 
 
-@pytest.fixture
-def sim(sim_session):
-    for name in sim_session.devices:
-        for _attempt in range(60):  # a device may still be in a reboot window of the previous test
+def reset_devices(simulator):
+    """Put every device back to its start state; wait for one still in a reboot window."""
+    for name in simulator.devices:
+        for _attempt in range(60):
             try:
-                sim_session.control(name, "reset")
+                simulator.control(name, "reset")
                 break
             except requests.ConnectionError:
                 time.sleep(0.25)
         else:
             raise AssertionError("simulated device %s did not come back" % name)
-    return sim_session
+    return simulator
+
+
+@pytest.fixture(scope="session")
+def sim_session(tmp_path_factory):
+    yield from running_simulator(tmp_path_factory, ",".join("%s=%s" % item for item in DEVICES.items()))
+
+
+@pytest.fixture
+def sim(sim_session):
+    return reset_devices(sim_session)
 
 
 class Ansible:

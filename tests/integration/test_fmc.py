@@ -9,13 +9,11 @@ both sides.
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import requests
 
-from harness import RUN, Sim
+from harness import Sim, reset_devices, running_simulator
 from testlib import REPO
 
 from ansible_collections.taskstatus.infra.plugins.module_utils import _fmc, _http
@@ -54,21 +52,12 @@ class FmcSim(Sim):
 
 @pytest.fixture(scope="module")
 def fsim_session(tmp_path_factory):
-    state_dir = str(tmp_path_factory.mktemp("fmcsim"))
-    subprocess.run([sys.executable, RUN, "start", "--state-dir", state_dir, "--devices", "fmc=fmc,cdfmc=cdfmc",
-                    "--password", PASSWORD, "--duration", "2"], check=True, timeout=60)
-    try:
-        with open(os.path.join(state_dir, "state.json"), encoding="utf-8") as handle:
-            yield FmcSim(json.load(handle))
-    finally:
-        subprocess.run([sys.executable, RUN, "stop", "--state-dir", state_dir], check=False, timeout=60)
+    yield from running_simulator(tmp_path_factory, "fmc=fmc,cdfmc=cdfmc", FmcSim, PASSWORD, ["--duration", "2"])
 
 
 @pytest.fixture
 def fsim(fsim_session):
-    for name in fsim_session.devices:
-        fsim_session.control(name, "reset")
-    return fsim_session
+    return reset_devices(fsim_session)
 
 
 def clean(result):

@@ -7,12 +7,10 @@ only, like 6.7). After every module run no session may be left open.
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from harness import PASSWORD, RUN, Sim
+from harness import PASSWORD, reset_devices, running_simulator
 from testlib import REPO
 
 DEVICES = "vc=vsphere:vcenter,new=vsphere:api,old=vsphere:rest"
@@ -22,21 +20,12 @@ EXAMPLE = os.path.join(REPO, "playbooks", "examples", "vsphere_vlcm_remediation.
 
 @pytest.fixture(scope="module")
 def vsim_session(tmp_path_factory):
-    state_dir = str(tmp_path_factory.mktemp("vsim"))
-    subprocess.run([sys.executable, RUN, "start", "--state-dir", state_dir, "--devices", DEVICES,
-                    "--password", PASSWORD, "--duration", "1"], check=True, timeout=60)
-    try:
-        with open(os.path.join(state_dir, "state.json"), encoding="utf-8") as handle:
-            yield Sim(json.load(handle))
-    finally:
-        subprocess.run([sys.executable, RUN, "stop", "--state-dir", state_dir], check=False, timeout=60)
+    yield from running_simulator(tmp_path_factory, DEVICES, options=["--duration", "1"])
 
 
 @pytest.fixture
 def vsim(vsim_session):
-    for name in vsim_session.devices:
-        vsim_session.control(name, "reset")
-    return vsim_session
+    return reset_devices(vsim_session)
 
 
 def conn(sim, name, **extra):

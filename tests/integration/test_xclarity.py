@@ -9,13 +9,12 @@ module run no session may be left open.
 import json
 import os
 import subprocess
-import sys
 import textwrap
 
 import pytest
 import requests
 
-from harness import PASSWORD, RUN, Sim
+from harness import PASSWORD, reset_devices, running_simulator
 from testlib import REPO
 
 DEVICES = "lxca=xclarity:lxca,camel=xclarity:taskType-only,bad=xclarity:lxco"
@@ -24,21 +23,12 @@ PYLXCA = os.path.join(REPO, "tests", "tools", "peers", "pylxca.sh")
 
 @pytest.fixture(scope="module")
 def xsim_session(tmp_path_factory):
-    state_dir = str(tmp_path_factory.mktemp("xsim"))
-    subprocess.run([sys.executable, RUN, "start", "--state-dir", state_dir, "--devices", DEVICES,
-                    "--password", PASSWORD, "--duration", "1.5"], check=True, timeout=60)
-    try:
-        with open(os.path.join(state_dir, "state.json"), encoding="utf-8") as handle:
-            yield Sim(json.load(handle))
-    finally:
-        subprocess.run([sys.executable, RUN, "stop", "--state-dir", state_dir], check=False, timeout=60)
+    yield from running_simulator(tmp_path_factory, DEVICES, options=["--duration", "1.5"])
 
 
 @pytest.fixture
 def xsim(xsim_session):
-    for name in xsim_session.devices:
-        xsim_session.control(name, "reset")
-    return xsim_session
+    return reset_devices(xsim_session)
 
 
 def conn(sim, name, **extra):
