@@ -4,8 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Exceptions of the collection.
 
-Adapters, the HTTP layer and the waiter raise these; only the modules turn
-them into ``fail_json``.  Messages never contain a password or a token.
+Adapters, the HTTP layer and the waiter raise these; only the modules end
+the run with them.  Messages never contain a password or a token.
 """
 
 from __future__ import annotations

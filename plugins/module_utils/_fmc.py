@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import collections
 import json
 import re
 import time
@@ -20,7 +19,11 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     SessionExpired,
     TransientError,
 )
-from ansible_collections.taskstatus.infra.plugins.module_utils._http import clamp_retry_after, quote_segment
+from ansible_collections.taskstatus.infra.plugins.module_utils._http import (
+    RateLimiter,
+    clamp_retry_after,
+    quote_segment,
+)
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     CANCELLED,
     FAILED,
@@ -122,37 +125,6 @@ def parse_task(data, task_id, url, platform="fmc"):
                 kind=KINDS.get(type_key(data.get("taskType")), "other"), state=state,
                 percent=100 if state == SUCCEEDED else None, messages=messages, vendor_state=vendor,
                 target=targets[0] if len(targets) == 1 else None, url=url, raw=data, extra=extra)
-
-
-class RateLimiter:
-    """At most ``limit`` requests in any ``window`` seconds, on the monotonic clock.
-
-    A sliding log of send times: unlike a refilling bucket with a burst it
-    can never put more than ``limit`` requests into one of the server's
-    windows, whatever the window's phase.
-    """
-
-    def __init__(self, limit, window, clock=time.monotonic, sleep=time.sleep):
-        self.limit = int(limit)
-        self.window = float(window)
-        self.clock = clock
-        self.sleep = sleep
-        self.sent = collections.deque()
-        self.waited = 0.0
-
-    def acquire(self, left=None, platform=None):
-        now = self.clock()
-        while self.sent and self.sent[0] <= now - self.window:
-            self.sent.popleft()
-        if len(self.sent) >= self.limit:
-            wait = self.sent[0] + self.window - now
-            if left is not None and wait >= left:
-                raise TransientError("pacing under the rate limit of %d requests per %.0f s leaves no time for "
-                                     "another request" % (self.limit, self.window), platform=platform)
-            self.sleep(wait)
-            self.waited += wait
-            self.sent.popleft()
-        self.sent.append(self.clock())
 
 
 class FmcAdapter(Adapter):

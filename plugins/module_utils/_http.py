@@ -11,6 +11,7 @@ the exceptions in ``_errors``.
 
 from __future__ import annotations
 
+import collections
 import email.utils
 import json
 import math
@@ -81,6 +82,37 @@ def clamp_retry_after(seconds):
     if seconds is None:
         return None
     return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
+
+
+class RateLimiter:
+    """At most ``limit`` requests in any ``window`` seconds, on the monotonic clock.
+
+    A sliding log of send times: unlike a refilling bucket with a burst it
+    can never put more than ``limit`` requests into one of the server's
+    windows, whatever the window's phase.
+    """
+
+    def __init__(self, limit, window, clock=time.monotonic, sleep=time.sleep):
+        self.limit = int(limit)
+        self.window = float(window)
+        self.clock = clock
+        self.sleep = sleep
+        self.sent = collections.deque()
+        self.waited = 0.0
+
+    def acquire(self, left=None, platform=None):
+        now = self.clock()
+        while self.sent and self.sent[0] <= now - self.window:
+            self.sent.popleft()
+        if len(self.sent) >= self.limit:
+            wait = self.sent[0] + self.window - now
+            if left is not None and wait >= left:
+                raise TransientError("pacing under the rate limit of %d requests per %.0f s leaves no time for "
+                                     "another request" % (self.limit, self.window), platform=platform)
+            self.sleep(wait)
+            self.waited += wait
+            self.sent.popleft()
+        self.sent.append(self.clock())
 
 
 def parse_host(host, platform):
@@ -214,14 +246,13 @@ class HttpClient:
         self.session.proxies.update(requests.utils.get_environ_proxies(self.base))
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "taskstatus.infra"
+        # True (system CAs), the ca_path bundle, or off only when validate_certs=false was asked for.
+        self.session.verify = (ca_path or True) if validate_certs else validate_certs
         if not validate_certs:
-            self.session.verify = False
             try:
                 requests.packages.urllib3.disable_warnings()
             except AttributeError:  # pragma: no cover
                 pass
-        elif ca_path:
-            self.session.verify = ca_path
 
     def close(self):
         self.session.close()
@@ -273,7 +304,7 @@ class HttpClient:
         while True:
             try:
                 response = self._send(method, url, headers, json_body, params, auth, data)
-            except TransientError as exc:
+            except TransientError:
                 if not retry or attempt >= self.retries:
                     raise
                 self._pause(attempt, None)
