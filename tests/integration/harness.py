@@ -52,10 +52,25 @@ class Sim:
         return [self.control(name, "tasks", dict(spec)) for _index in range(count)]
 
     def connection(self, name, **extra):
-        args = {"platform": "redfish", "host": self.host(name), "username": "admin",
+        args = {"platform": self.devices[name]["platform"], "host": self.host(name), "username": "admin",
                 "password": PASSWORD, "ca_path": self.ca}
         args.update(extra)
         return args
+
+    def no_session_left(self, *names):
+        """Assert that no device (or none of ``names``) has a session open."""
+        for name in names or self.devices:
+            stats = self.stats(name)
+            assert stats["sessions_open"] == 0, (name, stats)
+        return True
+
+
+def clean(result, secret=PASSWORD):
+    """A failure the module reported itself: a message, no traceback, no secret."""
+    text = json.dumps({k: v for k, v in result.items() if k != "item"})  # a loop's item holds the test's input
+    assert "Traceback" not in text and "module_stderr" not in result, result
+    assert secret not in text
+    return result
 
 
 def running_simulator(tmp_path_factory, devices, sim_class=Sim, password=PASSWORD, options=()):

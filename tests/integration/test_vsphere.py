@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from harness import PASSWORD, reset_devices, running_simulator
+from harness import PASSWORD, clean, reset_devices, running_simulator
 from testlib import REPO
 
 DEVICES = "vc=vsphere:vcenter,new=vsphere:api,old=vsphere:rest"
@@ -28,33 +28,13 @@ def vsim(vsim_session):
     return reset_devices(vsim_session)
 
 
-def conn(sim, name, **extra):
-    args = dict(sim.connection(name), platform="vsphere")
-    args.update(extra)
-    return args
-
-
-def no_session_left(sim):
-    for name in sim.devices:
-        stats = sim.stats(name)
-        assert stats["sessions_open"] == 0, (name, stats)
-    return True
-
-
-def clean(result):
-    text = json.dumps({k: v for k, v in result.items() if k != "item"})  # item: the loop's own arguments
-    assert "Traceback" not in text and "module_stderr" not in result, result
-    assert PASSWORD not in text
-    return result
-
-
 def ids_of(sim, name, count, **spec):
     return [t["id"] for t in sim.create_tasks(name, count, **spec)]
 
 
 def test_wait_for_many_tasks_one_list_call_per_poll(vsim, ansible):
     ids = ids_of(vsim, "vc", 5, duration=3.0)
-    result = ansible.module("task_wait", conn(vsim, "vc", task_ids=ids, interval=0.3, timeout=30))[0]
+    result = ansible.module("task_wait", vsim.connection("vc", task_ids=ids, interval=0.3, timeout=30))[0]
     clean(result)
     assert not result.get("failed") and not result["timed_out"], result
     assert [t["id"] for t in result["tasks"]] == ids
@@ -64,13 +44,13 @@ def test_wait_for_many_tasks_one_list_call_per_poll(vsim, ansible):
     stats = vsim.stats("vc")
     assert stats["requests"]["POST /api/cis/tasks"] == result["polls"]  # one list call per poll, however many
     assert not [k for k in stats["requests"] if k.startswith("GET /api/cis/tasks/")]
-    assert no_session_left(vsim)
+    assert vsim.no_session_left()
 
 
 def test_rest_only_vcenter_fails_fast_and_names_a_blocked_task(vsim, ansible):
     failing = ids_of(vsim, "old", 1, duration=0.6, scenario="fail")
     blocked = ids_of(vsim, "old", 1, duration=0.6, scenario="stuck")
-    result = ansible.module("task_wait", conn(vsim, "old", task_ids=failing + blocked, interval=0.3, timeout=30))[0]
+    result = ansible.module("task_wait", vsim.connection("old", task_ids=failing + blocked, interval=0.3, timeout=30))[0]
     clean(result)
     assert result["failed"] and not result["timed_out"]
     assert result["msg"].startswith("1 of 2 tasks failed: %s" % failing[0]), result["msg"]
@@ -81,14 +61,14 @@ def test_rest_only_vcenter_fails_fast_and_names_a_blocked_task(vsim, ansible):
     stats = vsim.stats("old")
     assert stats["requests"]["POST /api/session"] == 1  # tried /api once, then /rest
     assert stats["requests"]["GET /rest/cis/tasks"] == result["polls"]
-    assert no_session_left(vsim)
+    assert vsim.no_session_left()
 
 
 def test_list_by_service_on_an_api_only_vcenter(vsim, ansible):
     running = ids_of(vsim, "new", 2, duration=30, kind="firmware_update")
     ids_of(vsim, "new", 1, duration=30, kind="config_export")  # same service, kind repository_export
     ids_of(vsim, "new", 1, duration=30, kind="support_export")  # another service: not listed at all
-    result = ansible.module("task_info", conn(vsim, "new", filters={
+    result = ansible.module("task_info", vsim.connection("new", filters={
         "native": {"services": [SOFTWARE]}, "state": ["pending", "running"], "kind": ["firmware_update"]},
         include_raw=True))[0]
     clean(result)
@@ -97,18 +77,18 @@ def test_list_by_service_on_an_api_only_vcenter(vsim, ansible):
     assert all(t["raw"]["service"] == SOFTWARE for t in result["tasks"])
     assert vsim.stats("new")["requests"]["POST /api/cis/tasks"] == 1
     assert all(t["url"].startswith("https://%s/api/cis/tasks/" % vsim.host("new")) for t in result["tasks"])
-    assert no_session_left(vsim)
+    assert vsim.no_session_left()
 
 
 def test_bad_input_is_explained(vsim, ansible):
     (known,) = ids_of(vsim, "vc", 1, duration=30)
     cases = [
-        conn(vsim, "vc", task_ids=["../../api/session"]),
-        conn(vsim, "vc", task_ids=[known + "?action=cancel"]),
-        conn(vsim, "vc", filters={"native": {"status": ["RUNNING"]}}),
-        conn(vsim, "vc", password="not-the-password", task_ids=[known]),
-        conn(vsim, "old", task_ids=["52f0-gone:" + SOFTWARE]),
-        conn(vsim, "old", task_ids=["52f0-gone:" + SOFTWARE], missing_ok=True),
+        vsim.connection("vc", task_ids=["../../api/session"]),
+        vsim.connection("vc", task_ids=[known + "?action=cancel"]),
+        vsim.connection("vc", filters={"native": {"status": ["RUNNING"]}}),
+        vsim.connection("vc", password="not-the-password", task_ids=[known]),
+        vsim.connection("old", task_ids=["52f0-gone:" + SOFTWARE]),
+        vsim.connection("old", task_ids=["52f0-gone:" + SOFTWARE], missing_ok=True),
     ]
     results = ansible.cases("task_info", cases)[0]
     for result in results:
@@ -123,7 +103,7 @@ def test_bad_input_is_explained(vsim, ansible):
     assert [r.get("failed", False) for r in results] == [True, True, True, True, True, False]
     assert results[5]["tasks"][0]["found"] is False and results[5]["tasks"][0]["state"] == "unknown"
     assert vsim.stats("vc")["logins_failed"] == 1
-    assert no_session_left(vsim)
+    assert vsim.no_session_left()
 
 
 def test_example_vlcm_remediation_playbook(vsim, ansible):
@@ -137,14 +117,14 @@ def test_example_vlcm_remediation_playbook(vsim, ansible):
     stats = vsim.stats("vc")
     assert stats["requests"]["POST /api/esx/settings/clusters/domain-c8/software"] == 1
     assert stats["sessions_created"] == 1 and stats["sessions_deleted"] == 1  # the playbook's own session, reused
-    assert no_session_left(vsim)
+    assert vsim.no_session_left()
 
 
 def test_filters_through_the_action_group(vsim, ansible, tmp_path):
     applying = ids_of(vsim, "old", 3, duration=6, kind="firmware_update")
     ids_of(vsim, "old", 1, duration=30, kind="other")  # a compliance scan: another operation, not waited for
     result_file = tmp_path / "filters.json"
-    proc = ansible.playbook("vsphere_filters.yml", {"connection": conn(vsim, "old"), "result_file": str(result_file)})
+    proc = ansible.playbook("vsphere_filters.yml", {"connection": vsim.connection("old"), "result_file": str(result_file)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(result_file.read_text())
     listed, waited = clean(result["listed"]), clean(result["waited"])
@@ -156,4 +136,4 @@ def test_filters_through_the_action_group(vsim, ansible, tmp_path):
     # task_info: 1 list; task_wait: 1 list to select, then 1 list per poll.
     assert stats["requests"]["GET /rest/cis/tasks"] == 1 + 1 + waited["polls"]
     assert stats["sessions_created"] == 2
-    assert no_session_left(vsim)
+    assert vsim.no_session_left()

@@ -14,7 +14,7 @@ import textwrap
 import pytest
 import requests
 
-from harness import PASSWORD, reset_devices, running_simulator
+from harness import PASSWORD, clean, reset_devices, running_simulator
 from testlib import REPO
 
 DEVICES = "lxca=xclarity:lxca,camel=xclarity:taskType-only,bad=xclarity:lxco"
@@ -29,21 +29,6 @@ def xsim_session(tmp_path_factory):
 @pytest.fixture
 def xsim(xsim_session):
     return reset_devices(xsim_session)
-
-
-def conn(sim, name, **extra):
-    args = dict(sim.connection(name), platform="xclarity")
-    args.update(extra)
-    return args
-
-
-def no_session_left(sim):
-    for name in sim.devices:
-        stats = sim.stats(name)
-        assert stats["sessions_open"] == 0, (name, stats)
-    return True
-
-
 def start_export(sim, name, fixids=("lnvgy_fw_xcc_cdi3a4e-9.90",)):
     """PUT ...?action=export the way a playbook does (Basic auth: no session to leak)."""
     resp = requests.put(sim.url(name, "/updateRepositories/firmware?action=export"), json={"fixids": list(fixids)},
@@ -51,19 +36,11 @@ def start_export(sim, name, fixids=("lnvgy_fw_xcc_cdi3a4e-9.90",)):
     assert resp.status_code == 200, resp.text
     return resp.json()
 
-
-def clean(result):
-    text = str({k: v for k, v in result.items() if k != "item"})
-    assert "Traceback" not in text and "module_stderr" not in result, result
-    assert PASSWORD not in text
-    return result
-
-
 def test_wait_for_an_export_jobs_and_tasks_one_tasks_request_per_poll(xsim, ansible):
     export = start_export(xsim, "lxca")
     jobs = [xsim.control("lxca", "tasks", {"duration": 1.0, "kind": "firmware_update"})["id"] for _n in range(3)]
     ids = ["export:" + export["taskid"], jobs[0], "task:" + jobs[1], jobs[2], "job:" + jobs[0]]
-    result = ansible.module("task_wait", dict(conn(xsim, "lxca"), task_ids=ids, interval=0.3, timeout=30))[0]
+    result = ansible.module("task_wait", dict(xsim.connection("lxca"), task_ids=ids, interval=0.3, timeout=30))[0]
     assert not result.get("failed"), result
     assert [t["id"] for t in result["tasks"]] == ids
     assert [t["state"] for t in result["tasks"]] == ["succeeded"] * 5
@@ -80,14 +57,14 @@ def test_wait_for_an_export_jobs_and_tasks_one_tasks_request_per_poll(xsim, ansi
     assert not [k for k in requests_by_path if k.startswith("GET /tasks/") and k.count(jobs[0]) and "," not in k
                 and "%2C" not in k]
     assert requests_by_path["GET /jobs/" + jobs[0]] == result["polls"]
-    assert stats["sessions_created"] == 1 and stats["sessions_deleted"] == 1 and no_session_left(xsim)
+    assert stats["sessions_created"] == 1 and stats["sessions_deleted"] == 1 and xsim.no_session_left()
 
 
 def test_failed_export_fails_fast_and_a_lost_session_is_renewed(xsim, ansible):
     xsim.control("lxca", "config", {"scenario": "fail", "session_timeout": 0.5, "duration": 8})
     export = start_export(xsim, "lxca")
     stuck = xsim.control("lxca", "tasks", {"scenario": "stuck"})["id"]
-    result = ansible.module("task_wait", dict(conn(xsim, "lxca"), task_ids=["export:" + export["taskid"], stuck],
+    result = ansible.module("task_wait", dict(xsim.connection("lxca"), task_ids=["export:" + export["taskid"], stuck],
                                               interval=0.7, timeout=30))[0]
     clean(result)
     assert result["failed"] and not result["timed_out"]
@@ -99,7 +76,7 @@ def test_failed_export_fails_fast_and_a_lost_session_is_renewed(xsim, ansible):
     assert running["state"] == "running"
     stats = xsim.stats("lxca")
     assert stats["sessions_created"] >= 2, (stats, result["polls"], result["elapsed"])  # the 0.5 s session died between polls; it logged in again
-    assert no_session_left(xsim)
+    assert xsim.no_session_left()
 
 
 def test_bad_input_one_playbook_run(xsim, ansible):
@@ -113,15 +90,15 @@ def test_bad_input_one_playbook_run(xsim, ansible):
              {"id": "FQXHMUP2504E", "text": "The repository service is not available."}]}}},
     ]})
     cases = [
-        conn(xsim, "lxca", password="wrong-password", task_ids=["1"]),
-        conn(xsim, "lxca", task_ids=["export:abc"]),
-        conn(xsim, "lxca", task_ids=["export:0"]),
-        conn(xsim, "lxca", task_ids=["export:999", "12345"]),
-        conn(xsim, "lxca", task_ids=["export:999"], missing_ok=True),
-        conn(xsim, "bad", auth_method="session", task_ids=["1"]),
-        conn(xsim, "bad", auth_method="basic", task_ids=["export:1"]),
-        conn(xsim, "camel", task_ids=["export:" + export["taskid"]]),
-        conn(xsim, "lxca", auth_method="basic", filters={"kind": ["repository_export"]}),
+        xsim.connection("lxca", password="wrong-password", task_ids=["1"]),
+        xsim.connection("lxca", task_ids=["export:abc"]),
+        xsim.connection("lxca", task_ids=["export:0"]),
+        xsim.connection("lxca", task_ids=["export:999", "12345"]),
+        xsim.connection("lxca", task_ids=["export:999"], missing_ok=True),
+        xsim.connection("bad", auth_method="session", task_ids=["1"]),
+        xsim.connection("bad", auth_method="basic", task_ids=["export:1"]),
+        xsim.connection("camel", task_ids=["export:" + export["taskid"]]),
+        xsim.connection("lxca", auth_method="basic", filters={"kind": ["repository_export"]}),
     ]
     results = ansible.cases("task_info", cases)[0]
     wrong, not_number, zero, unknown, missing_ok, no_csrf, error_500, camel, listed = [clean(r) for r in results]
@@ -140,7 +117,7 @@ def test_bad_input_one_playbook_run(xsim, ansible):
     assert stats["lxca"]["logins_failed"] == 1 and stats["lxca"]["sessions_created"] == 2  # bad ids fail before a login
     # tasktype refused, taskType answered: the second spelling is the one that works on camel.
     assert stats["camel"]["requests"]["GET /updateRepositories/firmware/status"] == 2
-    assert no_session_left(xsim)
+    assert xsim.no_session_left()
 
 
 PYLXCA_CLIENT = textwrap.dedent("""
@@ -202,4 +179,4 @@ def test_example_playbook_starts_an_export_and_waits_then_explains_a_409(xsim, a
     assert proc.returncode != 0
     assert "refused to start the export (409 Conflict): another repository export is running" in proc.stdout
     assert PASSWORD not in proc.stdout + proc.stderr
-    assert no_session_left(xsim)
+    assert xsim.no_session_left()
