@@ -27,7 +27,7 @@ LINT_ARGS ?=
 DEMO_ARGS ?=
 export PYTEST_ARGS
 
-.PHONY: help venv install test test-unit test-integration sanity lint \
+.PHONY: help venv install test test-unit test-integration molecule sanity lint \
         docs-lint changelog-lint demo clean distclean
 
 help:
@@ -36,11 +36,12 @@ help:
 	@echo 'make test              all stages below, in order, stopping at the first failure (CI: .ci/run)'
 	@echo 'make test-unit         pytest tests/unit'
 	@echo 'make test-integration  pytest tests/integration (against the simulator)'
+	@echo 'make molecule          molecule test of roles/rollout_wait (against the simulator)'
 	@echo 'make sanity            ansible-test sanity --venv --python 3.11, offline, no ignore files'
 	@echo 'make lint              ansible-lint, production profile, offline'
 	@echo 'make docs-lint         antsibull-docs lint-collection-docs --plugin-docs'
 	@echo 'make changelog-lint    antsibull-changelog lint'
-	@echo 'make demo              simulator + ansible-playbook playbooks/demo.yml'
+	@echo 'make demo              simulator + ansible-playbook playbooks/demo.yml (the rollout_wait role)'
 	@echo 'make clean             remove build and test outputs (distclean: also .venv)'
 
 venv: $(STAMP)
@@ -55,6 +56,7 @@ install: venv
 test: venv
 	@$(STAGE) unit        $(MAKE) test-unit
 	@$(STAGE) integration $(MAKE) test-integration
+	@$(STAGE) molecule    $(MAKE) molecule
 	@$(STAGE) sanity      $(MAKE) sanity
 	@$(STAGE) lint        $(MAKE) lint
 	@$(STAGE) docs-lint   $(MAKE) docs-lint
@@ -66,6 +68,9 @@ test-unit: venv
 
 test-integration: venv
 	@$(TOOLS)/pytest.sh tests/integration
+
+molecule: venv
+	@$(TOOLS)/molecule.sh test
 
 sanity: venv
 	@$(TOOLS)/sanity.sh $(SANITY_ARGS)

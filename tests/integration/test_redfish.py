@@ -6,6 +6,8 @@ import time
 import requests
 
 from harness import PASSWORD, clean
+
+
 def test_wait_for_tasks_given_as_id_task_uri_and_monitor(sim, ansible):
     made = sim.create_tasks("bmc", 3, scenario="success", duration=4)
     ids = [made[0]["id"], made[1]["task_uri"], made[2]["monitor_uri"]]

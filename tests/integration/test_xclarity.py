@@ -29,12 +29,15 @@ def xsim_session(tmp_path_factory):
 @pytest.fixture
 def xsim(xsim_session):
     return reset_devices(xsim_session)
+
+
 def start_export(sim, name, fixids=("lnvgy_fw_xcc_cdi3a4e-9.90",)):
     """PUT ...?action=export the way a playbook does (Basic auth: no session to leak)."""
     resp = requests.put(sim.url(name, "/updateRepositories/firmware?action=export"), json={"fixids": list(fixids)},
                         auth=("admin", PASSWORD), verify=sim.ca, timeout=10)
     assert resp.status_code == 200, resp.text
     return resp.json()
+
 
 def test_wait_for_an_export_jobs_and_tasks_one_tasks_request_per_poll(xsim, ansible):
     export = start_export(xsim, "lxca")

@@ -1,0 +1,92 @@
+"""Write a YAML inventory that points each host at its own simulated device.
+
+    python tests/inventory/make_inventory.py STATE_JSON OUT.yml [--no-credentials NAME ...] [--python PATH]
+
+The simulator picks its ports when it starts, so the inventory is made at
+test time from its state.json. Each device becomes one host with the same
+name, in a group per platform (bmcs, vcenters, xclarity, fmcs, cdfmcs), with
+the taskstatus.infra.rollout_wait variables the playbooks in playbooks/ read:
+rollout_wait_platform, rollout_wait_host, rollout_wait_ca_path,
+rollout_wait_username and rollout_wait_password (left out for the hosts named
+with --no-credentials, to test that case), and rollout_wait_native_filters
+for vCenters, which list tasks only by service. Every host runs its modules on the
+controller (ansible_connection: local).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN = os.path.join(REPO, "tests", "simulator", "run.py")
+
+GROUPS = {"redfish": "bmcs", "vsphere": "vcenters", "xclarity": "xclarity", "fmc": "fmcs", "cdfmc": "cdfmcs"}
+# Fix ids of the XClarity repository export that playbooks/config_export.yml starts.
+VSPHERE_SERVICES = ["com.vmware.esx.settings.clusters.software"]
+XCLARITY_FIXIDS = ["lnvgy_fw_xcc_tgbt52n-3.10_anyos_noarch", "lnvgy_fw_uefi_tge142j-3.22_anyos_32-64"]
+
+
+def inventory(state, no_credentials=(), python=None):
+    groups = {}
+    for device in state["devices"]:
+        hostvars = {
+            "rollout_wait_platform": device["platform"],
+            "rollout_wait_host": device["host"],
+            "rollout_wait_ca_path": state["ca_cert"],
+            "taskstatus_vendor": device.get("vendor"),
+        }
+        if device["name"] not in no_credentials:
+            if device["platform"] == "cdfmc":  # the simulated cdFMC takes the password as its API token
+                hostvars["rollout_wait_token"] = state["password"]
+            else:
+                hostvars["rollout_wait_username"] = state["username"]
+                hostvars["rollout_wait_password"] = state["password"]
+        if device["platform"] == "vsphere":  # vCenter lists cis tasks only by service
+            hostvars["rollout_wait_native_filters"] = {"services": list(VSPHERE_SERVICES)}
+        if device["platform"] == "xclarity":
+            hostvars["config_export_fixids"] = list(XCLARITY_FIXIDS)
+        group = GROUPS.get(device["platform"], device["platform"])
+        groups.setdefault(group, {"hosts": {}})["hosts"][device["name"]] = hostvars
+    return {"all": {"vars": {"ansible_connection": "local",
+                             "ansible_python_interpreter": python or sys.executable},
+                    "children": groups}}
+
+
+def write_inventory(state, path, no_credentials=(), python=None):
+    with open(path, "w", encoding="utf-8") as handle:
+        # JSON is YAML: no PyYAML needed here
+        json.dump(inventory(state, no_credentials, python), handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    return path
+
+
+def start_simulator(state_dir, devices, password, duration=1.5):
+    """Start tests/simulator/run.py with ``devices`` ({name: "platform:vendor"}); return its state."""
+    spec = ",".join("%s=%s" % item for item in devices.items())
+    subprocess.run([sys.executable, RUN, "start", "--state-dir", str(state_dir), "--devices", spec,
+                    "--password", password, "--duration", str(duration)], check=True, timeout=60)
+    with open(os.path.join(str(state_dir), "state.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def stop_simulator(state_dir):
+    subprocess.run([sys.executable, RUN, "stop", "--state-dir", str(state_dir)], check=False, timeout=60)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("state_json")
+    parser.add_argument("out")
+    parser.add_argument("--no-credentials", action="append", default=[], metavar="NAME")
+    parser.add_argument("--python", help="ansible_python_interpreter (default: this Python)")
+    args = parser.parse_args(argv)
+    with open(args.state_json, encoding="utf-8") as handle:
+        state = json.load(handle)
+    write_inventory(state, args.out, args.no_credentials, args.python)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
