@@ -1,0 +1,24 @@
+# Shared by the peer installers: where peers live, and a venv per Python peer.
+# Peers are installed on first use outside the repository, under
+# $TASKSTATUS_PEERS (default ~/.cache/taskstatus/peers), one folder each.
+# shellcheck shell=bash
+PEERS=${TASKSTATUS_PEERS:-$HOME/.cache/taskstatus/peers}
+
+# peer_venv NAME IMPORT PIP_ARGS...
+#   Create $PEERS/NAME as a venv with PIP_ARGS installed, unless it is there
+#   already and `import IMPORT` works in it; print its path. Installer output
+#   goes to stderr, so the caller's stdout carries only the path.
+peer_venv() {
+  local name=$1 module=$2 root=$PEERS/$1 python=${PYTHON:-python3.11}
+  shift 2
+  command -v "$python" >/dev/null 2>&1 || python=python3
+  if [ ! -f "$root/.installed" ] || ! "$root/bin/python" -c "import $module" 2>/dev/null; then
+    rm -rf "$root"
+    mkdir -p "$PEERS"
+    "$python" -m venv "$root" >&2
+    "$root/bin/pip" install -q --disable-pip-version-check "$@" >&2
+    "$root/bin/python" -c "import $module" >&2
+    touch "$root/.installed"
+  fi
+  echo "$root"
+}
