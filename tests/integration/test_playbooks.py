@@ -121,8 +121,8 @@ def test_firmware_rollout_check_mode_starts_nothing_and_says_what_it_would_wait_
     assert_no_session_left(fleet, ("bmc", "idrac"))
 
 
-def test_config_export_starts_xclarity_and_waits_for_every_running_export(fleet, ansible):
-    others = [name for name in DEVICES if name != "lxca"]
+def test_config_export_starts_exports_and_waits_for_every_running_export(fleet, ansible):
+    others = [name for name in DEVICES if name not in ("lxca", "idrac")]
     made = {}
     for name in others:
         made[name] = fleet.create_tasks(name, 1, kind="config_export", duration=6)[0]  # still running when the role looks
@@ -139,6 +139,11 @@ def test_config_export_starts_xclarity_and_waits_for_every_running_export(fleet,
         assert {line[2] for line in host_lines} <= {"config_export", "repository_export"}, host_lines
     assert by_host["lxca"][0][1].startswith("export:") and by_host["lxca"][0][2] == "repository_export"
     assert "changed: [lxca]" in out  # the export it started
+    # The iDRAC export it started (Server Configuration Profile): the role waited for the job in Location.
+    assert "changed: [idrac]" in out
+    assert [line[1].rsplit("/", 1)[-1].startswith("JID_") for line in by_host["idrac"]] == [True]
+    started = [t for t in sim_tasks(fleet, "idrac") if t.get("kind") == "config_export"]
+    assert len(started) == 1, started
     assert_no_session_left(fleet, DEVICES)
 
 

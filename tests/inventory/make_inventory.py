@@ -24,6 +24,8 @@ RUN = os.path.join(REPO, "tests", "simulator", "run.py")
 
 GROUPS = {"redfish": "bmcs", "vsphere": "vcenters", "xclarity": "xclarity", "fmc": "fmcs", "cdfmc": "cdfmcs"}
 # Fix ids of the XClarity repository export that playbooks/config_export.yml starts.
+# The iDRAC action that playbooks/config_export.yml starts a configuration export with.
+IDRAC_EXPORT = "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/EID_674_Manager.ExportSystemConfiguration"
 VSPHERE_SERVICES = ["com.vmware.esx.settings.clusters.software"]
 XCLARITY_FIXIDS = ["lnvgy_fw_xcc_tgbt52n-3.10_anyos_noarch", "lnvgy_fw_uefi_tge142j-3.22_anyos_32-64"]
 
@@ -47,6 +49,8 @@ def inventory(state, no_credentials=(), python=None):
             hostvars["rollout_wait_native_filters"] = {"services": list(VSPHERE_SERVICES)}
         if device["platform"] == "xclarity":
             hostvars["config_export_fixids"] = list(XCLARITY_FIXIDS)
+        if device["platform"] == "redfish" and device.get("vendor") == "dell":
+            hostvars["config_export_redfish_action"] = IDRAC_EXPORT
         group = GROUPS.get(device["platform"], device["platform"])
         groups.setdefault(group, {"hosts": {}})["hosts"][device["name"]] = hostvars
     return {"all": {"vars": {"ansible_connection": "local",

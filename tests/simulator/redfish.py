@@ -780,7 +780,32 @@ class DellFlavour(GenericFlavour):
             with self.device.lock:
                 task = self.find(segs[-1], now)
                 return platform.ok(self.job_resource(task, now)) if task else platform.not_found(req)
+        if rest == ["Managers", "iDRAC.Embedded.1", "Actions", "Oem", "EID_674_Manager.ExportSystemConfiguration"]:
+            if req.method != "POST":
+                return platform.not_allowed(req, ["POST"])
+            return self.export_system_configuration(req, now)
         return None
+
+    def export_system_configuration(self, req, now):
+        """The iDRAC's Server Configuration Profile export: 202 and the job's Task URI in Location."""
+        platform = self.platform
+        try:
+            body = req.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("ShareParameters"), dict):
+            return platform.error_response(
+                400,
+                "The action EID_674_Manager.ExportSystemConfiguration requires the parameter ShareParameters to be "
+                "present in the request body.",
+                "ActionParameterMissing",
+                ["EID_674_Manager.ExportSystemConfiguration", "ShareParameters"],
+            )
+        task = self.start_task(self.device.next_scenario(), self.device.config["duration"], "config_export",
+                               request=body)
+        with self.device.lock:
+            payload = self.task_payload(task, now)
+        return platform.ok(payload, 202, {"Location": task_uri(task.id)})
 
 
 # ---- Cisco CIMC ----------------------------------------------------------

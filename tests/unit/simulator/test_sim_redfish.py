@@ -368,6 +368,18 @@ def test_dell_jid_and_jobs(client, wait):
     assert c.get("/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_000000000000").status_code == 404
 
 
+def test_dell_export_system_configuration(client):
+    c = client("dell")
+    action = "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/EID_674_Manager.ExportSystemConfiguration"
+    assert_redfish_error(c.post(action, json={"ExportFormat": "XML"}), 400)  # ShareParameters missing
+    resp = c.post(action, json={"ExportFormat": "XML", "ShareParameters": {"Target": ["ALL"]}})
+    assert resp.status_code == 202
+    jid = resp.json()["Id"]
+    assert resp.headers["Location"] == TASKS + "/" + jid
+    task = c.get(TASKS + "/" + jid).json()
+    assert task["Payload"]["TargetUri"] == action and task["Oem"]["Dell"]["JobType"] == "ExportConfiguration"
+
+
 def test_dell_critical(client):
     c = client("dell")
     made = c.new_task(scenario="critical", duration=0)
