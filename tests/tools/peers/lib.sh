@@ -9,7 +9,7 @@ PEERS=${TASKSTATUS_PEERS:-$HOME/.cache/taskstatus/peers}
 #   already and `import IMPORT` works in it; print its path. Installer output
 #   goes to stderr, so the caller's stdout carries only the path.
 peer_venv() {
-  local name=$1 module=$2 root=$PEERS/$1 python=${PYTHON:-python3.11}
+  local module=$2 root=$PEERS/$1 python=${PYTHON:-python3.11}
   shift 2
   command -v "$python" >/dev/null 2>&1 || python=python3
   if [ ! -f "$root/.installed" ] || ! "$root/bin/python" -c "import $module" 2>/dev/null; then
