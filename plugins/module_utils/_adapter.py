@@ -56,6 +56,20 @@ class Adapter:
             raise SessionExpired(exc.message, platform=exc.platform, path=exc.path, status=exc.status)
         self.logged_in = True
 
+    def with_session(self, send):
+        """``send()`` -> Response; a 401 after a successful login logs in again, once, and sends again.
+
+        ``send`` must build its headers when called, so that the second try carries the new session.
+        """
+        resp = send()
+        if resp.status == 401 and self.ever_logged_in:
+            self.relogin()
+            resp = send()
+            if resp.status == 401:
+                raise SessionExpired("the credentials were refused again after a new login", platform=self.platform,
+                                     path=resp.path, status=401)
+        return resp
+
     def close(self):
         """Log out; never raises (the run's own result or error matters more)."""
         try:

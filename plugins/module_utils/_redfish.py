@@ -15,7 +15,6 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     BadResponse,
     HttpError,
     OptionError,
-    SessionExpired,
     TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
@@ -238,13 +237,8 @@ class RedfishAdapter(Adapter):
 
     # Requests --------------------------------------------------------------
     def get(self, path, params=None):
-        resp = self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params)
-        if resp.status == 401 and self.ever_logged_in:
-            self.relogin()
-            resp = self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params)
-            if resp.status == 401:
-                raise SessionExpired("credentials refused again after a new login", platform=self.platform,
-                                     path=resp.path, status=401)
+        resp = self.with_session(
+            lambda: self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params))
         return self._check(resp)
 
     def _check(self, resp):

@@ -14,7 +14,6 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     BadResponse,
     HttpError,
     OptionError,
-    SessionExpired,
     TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
@@ -221,15 +220,8 @@ class VsphereAdapter(Adapter):
     # Requests ----------------------------------------------------------------
     def call(self, method, path, params=None, json_body=None):
         """One request with the session; a 401 after login (idle timeout) logs in again, once."""
-        resp = self.http.request(method, path, headers=self._headers(), params=params, json_body=json_body,
-                                 retry=True)
-        if resp.status == 401 and self.ever_logged_in:
-            self.relogin()
-            resp = self.http.request(method, path, headers=self._headers(), params=params, json_body=json_body,
-                                     retry=True)
-            if resp.status == 401:
-                raise SessionExpired("the session was refused again after a new login", platform=self.platform,
-                                     path=resp.path, status=401)
+        resp = self.with_session(lambda: self.http.request(method, path, headers=self._headers(), params=params,
+                                                           json_body=json_body, retry=True))
         if resp.status in (429, 502, 503, 504) or (resp.status >= 500 and self._kind(resp) != "RESOURCE_INACCESSIBLE"):
             raise TransientError(self._why(resp), platform=self.platform, path=resp.path, status=resp.status,
                                  retry_after=resp.retry_after)

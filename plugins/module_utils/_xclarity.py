@@ -20,7 +20,6 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     BadResponse,
     HttpError,
     OptionError,
-    SessionExpired,
     TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
@@ -282,13 +281,8 @@ class XclarityAdapter(Adapter):
 
     # Requests --------------------------------------------------------------
     def get(self, path, params=None):
-        resp = self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params)
-        if resp.status == 401 and self.ever_logged_in:
-            self.relogin()
-            resp = self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params)
-            if resp.status == 401:
-                raise SessionExpired("credentials refused again after a new login", platform=self.platform,
-                                     path=resp.path, status=401)
+        resp = self.with_session(
+            lambda: self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params))
         if resp.status == 403:
             raise HttpError("forbidden: %s (XClarity answers 403 when the X-Csrf-Token header does not match the "
                             "session, or the user lacks the privilege)" % self._why(resp),
