@@ -19,11 +19,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     SessionExpired,
     TransientError,
 )
-from ansible_collections.taskstatus.infra.plugins.module_utils._http import (
-    RateLimiter,
-    clamp_retry_after,
-    quote_segment,
-)
+from ansible_collections.taskstatus.infra.plugins.module_utils._http import clamp_retry_after, quote_segment
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     CANCELLED,
     FAILED,
@@ -34,6 +30,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     Task,
     message,
 )
+from ansible_collections.taskstatus.infra.plugins.module_utils._pacing import RateLimiter
 
 STATUS = {
     "pending": PENDING, "queued": PENDING,

@@ -11,7 +11,6 @@ the exceptions in ``_errors``.
 
 from __future__ import annotations
 
-import collections
 import email.utils
 import json
 import math
@@ -82,37 +81,6 @@ def clamp_retry_after(seconds):
     if seconds is None:
         return None
     return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
-
-
-class RateLimiter:
-    """At most ``limit`` requests in any ``window`` seconds, on the monotonic clock.
-
-    A sliding log of send times: unlike a refilling bucket with a burst it
-    can never put more than ``limit`` requests into one of the server's
-    windows, whatever the window's phase.
-    """
-
-    def __init__(self, limit, window, clock=time.monotonic, sleep=time.sleep):
-        self.limit = int(limit)
-        self.window = float(window)
-        self.clock = clock
-        self.sleep = sleep
-        self.sent = collections.deque()
-        self.waited = 0.0
-
-    def acquire(self, left=None, platform=None):
-        now = self.clock()
-        while self.sent and self.sent[0] <= now - self.window:
-            self.sent.popleft()
-        if len(self.sent) >= self.limit:
-            wait = self.sent[0] + self.window - now
-            if left is not None and wait >= left:
-                raise TransientError("pacing under the rate limit of %d requests per %.0f s leaves no time for "
-                                     "another request" % (self.limit, self.window), platform=platform)
-            self.sleep(wait)
-            self.waited += wait
-            self.sent.popleft()
-        self.sent.append(self.clock())
 
 
 def parse_host(host, platform):

@@ -12,7 +12,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.taskstatus.infra.plugins.module_utils import _fmc, _http
+from ansible_collections.taskstatus.infra.plugins.module_utils import _fmc, _pacing
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     BadResponse,
     OptionError,
@@ -210,7 +210,7 @@ class Clock:
 
 def test_rate_limiter_never_puts_more_than_the_limit_in_any_window():
     clock = Clock()
-    limiter = _http.RateLimiter(110, 60.0, clock=clock, sleep=clock.sleep)
+    limiter = _pacing.RateLimiter(110, 60.0, clock=clock, sleep=clock.sleep)
     sent = []
     for _request in range(400):
         limiter.acquire()
@@ -224,7 +224,7 @@ def test_rate_limiter_never_puts_more_than_the_limit_in_any_window():
 
 def test_rate_limiter_gives_up_when_the_wait_outlasts_the_deadline():
     clock = Clock()
-    limiter = _http.RateLimiter(2, 60.0, clock=clock, sleep=clock.sleep)
+    limiter = _pacing.RateLimiter(2, 60.0, clock=clock, sleep=clock.sleep)
     limiter.acquire(left=5)
     limiter.acquire(left=5)
     with pytest.raises(TransientError, match="rate limit of 2 requests per 60 s"):
