@@ -196,15 +196,21 @@ class RedfishPlatform(Platform):
             return self.device.check_password(*creds)
         return False
 
-    def login(self, req):
+    def json_body(self, req):
+        """``(body, None)``, or ``(None, the Redfish 400 answer)`` when the body is not JSON."""
         try:
-            body = req.json()
+            return req.json(), None
         except ValueError:
-            return self.error_response(
+            return None, self.error_response(
                 400,
                 "The request body submitted was malformed JSON and could not be parsed by the receiving service.",
                 "MalformedJSON",
             )
+
+    def login(self, req):
+        body, malformed = self.json_body(req)
+        if malformed:
+            return malformed
         if not isinstance(body, dict) or not isinstance(body.get("UserName"), str) or "Password" not in body:
             return self.error_response(
                 400,
@@ -371,14 +377,9 @@ class RedfishPlatform(Platform):
             return self.error_response(500, flavour.failure_text(task, p), flavour.failure_id(task, p))
 
     def simple_update(self, req):
-        try:
-            body = req.json()
-        except ValueError:
-            return self.error_response(
-                400,
-                "The request body submitted was malformed JSON and could not be parsed by the receiving service.",
-                "MalformedJSON",
-            )
+        body, malformed = self.json_body(req)
+        if malformed:
+            return malformed
         if not isinstance(body, dict) or not isinstance(body.get("ImageURI"), str) or not body["ImageURI"]:
             return self.error_response(
                 400,
@@ -789,10 +790,9 @@ class DellFlavour(GenericFlavour):
     def export_system_configuration(self, req, now):
         """The iDRAC's Server Configuration Profile export: 202 and the job's Task URI in Location."""
         platform = self.platform
-        try:
-            body = req.json()
-        except ValueError:
-            body = None
+        body, malformed = platform.json_body(req)
+        if malformed:
+            return malformed
         if not isinstance(body, dict) or not isinstance(body.get("ShareParameters"), dict):
             return platform.error_response(
                 400,
