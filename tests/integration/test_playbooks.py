@@ -10,6 +10,7 @@ import re
 import sys
 
 import pytest
+import requests
 
 from harness import REPO, Sim
 from testlib import COLLECTION_ROOT
@@ -48,8 +49,8 @@ def fleet(fleet_session):
     return fleet_session
 
 
-def run(ansible, fleet, playbook, extra_vars=None, check=False, env=None):
-    proc = ansible.playbook(os.path.join(PLAYBOOKS, playbook), extra_vars, check=check,
+def run(ansible, fleet, playbook, extra_vars=None, check=False, env=None, verbosity=0):
+    proc = ansible.playbook(os.path.join(PLAYBOOKS, playbook), extra_vars, check=check, verbosity=verbosity,
                             # each host's wait holds a fork while it lasts: one fork per host, as docs/guide.md says
                             env={"ANSIBLE_INVENTORY": fleet.inventory, "ANSIBLE_COLLECTIONS_PATH": COLLECTION_ROOT,
                                  "ANSIBLE_FORKS": "10", **(env or {})})
@@ -64,6 +65,11 @@ def summary_lines(output):
 
 def sim_tasks(fleet, name):
     return fleet.control(name, "tasks", method="GET")
+
+
+def fmc_counters(fleet):
+    """The simulated FMC's token counters (generated, refreshed, revoked)."""
+    return requests.get(fleet.url("fmc", "/_fmcsim/stats"), verify=fleet.ca, timeout=10).json()
 
 
 def assert_no_session_left(fleet, names):
@@ -121,8 +127,11 @@ def test_firmware_rollout_check_mode_starts_nothing_and_says_what_it_would_wait_
     assert_no_session_left(fleet, ("bmc", "idrac"))
 
 
+FMC_HOSTS = tuple(name for name in ("fmc", "cdfmc") if name in DEVICES)
+
+
 def test_config_export_starts_exports_and_waits_for_every_running_export(fleet, ansible):
-    others = [name for name in DEVICES if name not in ("lxca", "idrac")]
+    others = [name for name in DEVICES if name not in ("lxca", "idrac") + FMC_HOSTS]
     made = {}
     for name in others:
         made[name] = fleet.create_tasks(name, 1, kind="config_export", duration=15)[0]  # still running when the role looks
@@ -144,7 +153,47 @@ def test_config_export_starts_exports_and_waits_for_every_running_export(fleet, 
     assert [line[1].rsplit("/", 1)[-1].startswith("JID_") for line in by_host["idrac"]] == [True]
     started = [t for t in sim_tasks(fleet, "idrac") if t.get("kind") == "config_export"]
     assert len(started) == 1, started
+    # FMC and cdFMC: the device export it started (ftd-1 and ftd-2), waited for by its DEVICE_EXPORT task id,
+    # and where to fetch the package; the playbook's own FMC token is revoked.
+    for name in FMC_HOSTS:
+        assert "changed: [%s]" % name in out
+        started = [t for t in sim_tasks(fleet, name) if t.get("kind") == "config_export"]
+        assert len(started) == 1, started
+        assert [line[1].split(" ")[0] for line in by_host[name]] == [started[0]["id"]], by_host[name]
+        assert by_host[name][0][2] == "config_export"
+        assert re.search(r'"msg": "%s \| %s \| download_url /importExport/device/download\.cgi\?\S+ \| checksum [0-9a-f]{64}"'
+                         % (name, started[0]["id"]), out), out
+    if "fmc" in FMC_HOSTS:
+        counters = fmc_counters(fleet)
+        assert counters["tokens_generated"] == 2 and counters["tokens_revoked"] == 2, counters  # playbook and module
     assert_no_session_left(fleet, DEVICES)
+
+
+@pytest.mark.skipif(not FMC_HOSTS, reason="no FMC adapter registered")
+def test_config_export_fmc_refusals_are_clear_and_keep_tokens_out_of_the_log(fleet, ansible):
+    proc = run(ansible, fleet, "config_export.yml", {"config_export_hosts": ":".join(FMC_HOSTS),
+                                                     "config_export_fmc_devices": ["ftd-1", "ftd-9"]}, verbosity=3)
+    out = proc.stdout
+    assert proc.returncode != 0, out
+    for name in FMC_HOSTS:
+        assert ("config_export_fmc_devices names devices that %s %s does not manage: ftd-9 (it manages: ftd-1, ftd-2, ftd-3)"
+                % (name, fleet.host(name))) in out, out
+        assert not [t for t in sim_tasks(fleet, name) if t.get("kind") == "config_export"]
+    if "fmc" in FMC_HOSTS:
+        counters = fmc_counters(fleet)
+        assert counters["tokens_generated"] == counters["tokens_revoked"] == 1, counters
+        assert "X-auth-access-token" not in out  # neither the playbook's token nor the answer's headers
+    assert_no_session_left(fleet, FMC_HOSTS)
+
+
+@pytest.mark.skipif("fmc" not in FMC_HOSTS, reason="no FMC adapter registered")
+def test_config_export_fmc_wrong_password_is_named(fleet, ansible):
+    proc = run(ansible, fleet, "config_export.yml", {"config_export_hosts": "fmc", "rollout_wait_password": "Wrong-1"})
+    out = proc.stdout
+    assert proc.returncode != 0, out
+    assert "fmc %s: no token from generatetoken (HTTP 401): the username or password was refused" % fleet.host("fmc") in out
+    assert "Wrong-1" not in out + proc.stderr
+    assert fmc_counters(fleet)["tokens_generated"] == 0
 
 
 def test_task_report_tables(fleet, ansible):

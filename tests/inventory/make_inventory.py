@@ -8,8 +8,10 @@ name, in a group per platform (bmcs, vcenters, xclarity, fmcs, cdfmcs), with
 the taskstatus.infra.rollout_wait variables the playbooks in playbooks/ read:
 rollout_wait_platform, rollout_wait_host, rollout_wait_ca_path,
 rollout_wait_username and rollout_wait_password (left out for the hosts named
-with --no-credentials, to test that case), and rollout_wait_native_filters
-for vCenters, which list tasks only by service. Every host runs its modules on the
+with --no-credentials, to test that case), rollout_wait_native_filters
+for vCenters, which list tasks only by service, and the config_export_*
+variables that make playbooks/config_export.yml start an export on the
+XClarity, the iDRAC, the FMC and the cdFMC. Every host runs its modules on the
 controller (ansible_connection: local).
 """
 
@@ -26,6 +28,8 @@ GROUPS = {"redfish": "bmcs", "vsphere": "vcenters", "xclarity": "xclarity", "fmc
 # Fix ids of the XClarity repository export that playbooks/config_export.yml starts.
 # The iDRAC action that playbooks/config_export.yml starts a configuration export with.
 IDRAC_EXPORT = "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/EID_674_Manager.ExportSystemConfiguration"
+# The FTDs (of the simulated FMC and cdFMC) whose configuration playbooks/config_export.yml exports.
+FMC_EXPORT_DEVICES = ["ftd-1", "ftd-2"]
 VSPHERE_SERVICES = ["com.vmware.esx.settings.clusters.software"]
 XCLARITY_FIXIDS = ["lnvgy_fw_xcc_tgbt52n-3.10_anyos_noarch", "lnvgy_fw_uefi_tge142j-3.22_anyos_32-64"]
 
@@ -51,6 +55,8 @@ def inventory(state, no_credentials=(), python=None):
             hostvars["config_export_fixids"] = list(XCLARITY_FIXIDS)
         if device["platform"] == "redfish" and device.get("vendor") == "dell":
             hostvars["config_export_redfish_action"] = IDRAC_EXPORT
+        if device["platform"] in ("fmc", "cdfmc"):
+            hostvars["config_export_fmc_devices"] = list(FMC_EXPORT_DEVICES)
         group = GROUPS.get(device["platform"], device["platform"])
         groups.setdefault(group, {"hosts": {}})["hosts"][device["name"]] = hostvars
     return {"all": {"vars": {"ansible_connection": "local",

@@ -17,7 +17,9 @@
   DEVICE_DEPLOYMENT task (visible ``visible_after`` s later) with one subTask
   per device, PENDING -> RUNNING -> SUCCESS, the last device FAILED in
   scenario fail (and in scenario critical, where the task still says
-  SUCCEEDED); a second deployment to a busy device gets 500.
+  SUCCEEDED); a second deployment to a busy device gets 500; device exports:
+  ``POST .../devices/operational/exports`` makes a DEVICE_EXPORT task the same
+  way, whose status carries downloadUrl and checksum once it has succeeded.
 
 The platform's own knobs are at ``/_fmcsim/config`` (GET, POST) and its
 counters at ``/_fmcsim/stats``: core's ``/_sim/config`` only knows the core
@@ -55,6 +57,7 @@ DEPLOY_WORDS = {"new": "PENDING", "running": "DEPLOYING", "success": "SUCCEEDED"
 TASK_WORDS = {"new": "PENDING", "running": "RUNNING", "success": "COMPLETED", "critical": "COMPLETED",
               "fail": "FAILED", "cancel": "CANCELLED"}
 FAIL_TEXT = "Deployment failed: unable to apply the configuration (interface Ethernet1/3 is in use)"
+EXPORT_FAIL_TEXT = "Export failed: the device did not answer"
 TOKEN_INVALID = "Access token invalid."
 
 
@@ -146,6 +149,8 @@ class FmcPlatform(Platform):
             return self.ok(self.page(req, copy.deepcopy(self.ftds), "/devices/devicerecords"))
         if tail == ["deployment", "deploymentrequests"] and req.method == "POST":
             return self.deploy(req, domain)
+        if tail == ["devices", "operational", "exports"] and req.method == "POST":
+            return self.export(req, domain)
         return self.not_found(req)
 
     # ---- tokens ----------------------------------------------------------
@@ -313,15 +318,16 @@ class FmcPlatform(Platform):
             loser = i == len(targets) - 1 and task.scenario in ("fail", "critical")
             cancelled = task.scenario == "cancel" and i >= len(targets) // 2
             done_at = float("inf") if cancelled else t_new + span * (i + 1) / len(targets)
+            deployment = task.extra["task_type"] == "DEVICE_DEPLOYMENT"
             if elapsed < t_new:
-                status, text = "PENDING", "Waiting to deploy"
+                status, text = "PENDING", "Waiting to deploy" if deployment else "Queued"
             elif cancelled and p.done:
                 status, text = "CANCELLED", "Cancelled by the user"
             elif elapsed >= done_at or (p.done and not cancelled):
-                status, text = ("FAILED", FAIL_TEXT) if loser else ("SUCCESS", "%s successful" % (
-                    "Deployment to device" if task.extra["task_type"] == "DEVICE_DEPLOYMENT" else task.name))
+                status, text = ("FAILED", FAIL_TEXT if deployment else EXPORT_FAIL_TEXT) if loser else (
+                    "SUCCESS", "%s successful" % ("Deployment to device" if deployment else task.name))
             else:
-                status, text = "RUNNING", "Deploying the policy"
+                status, text = "RUNNING", "Deploying the policy" if deployment else "In progress"
             out.append({"status": status, "message": text, "target": dict(target)})
         return out
 
@@ -357,7 +363,8 @@ class FmcPlatform(Platform):
             paging["next"] = [self.link("%s%s?offset=%d&limit=%d" % (self.api_base(), path, offset + limit, limit))]
         return {"items": chunk, "links": {"self": self.link(self.api_base() + path)}, "paging": paging}
 
-    def deploy(self, req, domain):
+    def device_list(self, req):
+        """``(body, [device])`` of a request that names managed devices in deviceList, or ``(error answer, None)``."""
         try:
             body = req.json()
         except ValueError:
@@ -366,7 +373,17 @@ class FmcPlatform(Platform):
         known = {d["id"]: d for d in self.ftds}
         if not isinstance(ids, list) or not ids or any(i not in known for i in ids):
             return self.error_response(400, "Invalid deviceList: give the ids of managed devices (%s)."
-                                       % ", ".join(sorted(known)))
+                                       % ", ".join(sorted(known))), None
+        return body, [known[i] for i in ids]
+
+    def task_ref(self, made):
+        return {"id": made["id"], "links": {"self": self.link(made["task_uri"])}}
+
+    def deploy(self, req, domain):
+        body, targets = self.device_list(req)
+        if targets is None:
+            return body
+        ids = [t["id"] for t in targets]
         now = time.monotonic()
         busy = sorted({t["name"] for task in self.device.tasks.values()
                        if task.extra.get("task_type") == "DEVICE_DEPLOYMENT" and not task.progress(now).done
@@ -376,10 +393,30 @@ class FmcPlatform(Platform):
                                        "deployment at a time." % ", ".join(busy))
         made = self.create_task(self.device.next_scenario(), self.device.config["duration"], "firmware_update",
                                 name="Deployment to %d device(s)" % len(ids), domain=domain,
-                                targets=[known[i] for i in ids], visible_after=self.settings["visible_after"])
+                                targets=targets, visible_after=self.settings["visible_after"])
         answer = {"type": "DeploymentRequest", "version": body.get("version"), "forceDeploy": body.get("forceDeploy"),
-                  "ignoreWarning": body.get("ignoreWarning"), "deviceList": ids,
-                  "metadata": {"task": {"id": made["id"], "links": {"self": self.link(made["task_uri"])}}}}
+                  "ignoreWarning": body.get("ignoreWarning"), "deviceList": ids, "metadata": {"task": self.task_ref(made)}}
+        return self.ok(answer, 202)
+
+    def export(self, req, domain):
+        """``POST .../devices/operational/exports``: a DEVICE_EXPORT task packaging the devices' configuration.
+
+        The answer is Cisco's DeviceExport model (properties metadata, exportOptions, deviceList, name,
+        description, links, id, type, version; metadata is a DeviceImportExportMetadata: lastUser, task,
+        domain, downloadUrl, readOnly, timestamp), as the FMC REST API reference publishes it
+        (CiscoDevNet/secure-firewall, FMC/fmcansible_doc_latest_downloaded: operation createDeviceExport,
+        components DeviceExport and DeviceImportExportMetadata); the task's own status, with downloadUrl and
+        checksum once done, is the DeviceImportExportTaskStatus example of shared/specs/fmc.
+        """
+        body, targets = self.device_list(req)
+        if targets is None:
+            return body
+        made = self.create_task(self.device.next_scenario(), self.device.config["duration"], "config_export",
+                                name="Export of %d device configuration(s)" % len(targets), domain=domain,
+                                targets=targets, visible_after=self.settings["visible_after"])
+        answer = {"type": "DeviceExport", "deviceList": [t["id"] for t in targets],
+                  "metadata": {"task": self.task_ref(made), "domain": {"id": domain, "type": "Domain"},
+                               "lastUser": {"name": self.device.config["username"]}}}
         return self.ok(answer, 202)
 
     # ---- control ---------------------------------------------------------

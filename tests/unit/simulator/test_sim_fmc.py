@@ -207,6 +207,40 @@ def test_deployment_progress_failed_device_and_busy_devices(fsim, fmc, specs):
     assert "subTasks" not in plain and plain["taskType"] == "DEVICE_DEPLOYMENT"
 
 
+# Cisco's FMC REST API reference (CiscoDevNet/secure-firewall, FMC/fmcansible_doc_latest_downloaded/components):
+# the properties of the DeviceExport model that createDeviceExport answers with, and of its metadata.
+DEVICE_EXPORT_PROPERTIES = {"metadata", "exportOptions", "deviceList", "name", "description", "links", "id", "type",
+                            "version"}
+DEVICE_IMPORT_EXPORT_METADATA = {"lastUser", "task", "domain", "downloadUrl", "readOnly", "timestamp"}
+
+
+@pytest.mark.parametrize("name", ["fmc", "cd"])
+def test_device_export_makes_a_device_export_task(fsim, fmc, cd, specs, name):
+    client = fmc if name == "fmc" else cd
+    fsim.device(name).configure({"scenario": "success", "duration": 0.4})
+    ids = [d["id"] for d in client.get("/fmc_config/v1/domain/%s/devices/devicerecords" % GLOBAL).json()["items"]]
+    exports = "/fmc_config/v1/domain/%s/devices/operational/exports" % GLOBAL
+    refused = client.post(exports, {"deviceList": ["not-a-device"]})
+    assert refused.status_code == 400 and "Invalid deviceList" in refused.text
+    made = client.post(exports, {"deviceList": ids[:2]})
+    assert made.status_code == 202, made.text
+    answer = made.json()
+    assert set(answer) <= DEVICE_EXPORT_PROPERTIES and answer["type"] == "DeviceExport"
+    assert set(answer["metadata"]) <= DEVICE_IMPORT_EXPORT_METADATA and answer["deviceList"] == ids[:2]
+    task_id = answer["metadata"]["task"]["id"]
+    path = "/fmc_config/v1/domain/%s/job/taskstatuses/%s" % (GLOBAL, task_id)
+    assert answer["metadata"]["task"]["links"]["self"].endswith(path)
+    deadline = time.monotonic() + 5
+    body = {}
+    while time.monotonic() < deadline and body.get("status") != "COMPLETED":
+        resp = client.get(path)
+        body = check(specs, resp).json() if resp.status_code == 200 else {}
+        time.sleep(0.05)
+    assert body["type"] == "DeviceImportExportTaskStatus" and body["taskType"] == "DEVICE_EXPORT"
+    assert [s["target"]["id"] for s in body["subTasks"]] == ids[:2]
+    assert body["metadata"]["downloadUrl"].startswith("/importExport/device/download.cgi") and body["metadata"]["checksum"]
+
+
 def test_lists_pages_filters_and_domains(fsim, fmc, cd, specs):
     for kind in ("config_export", "other", "firmware_update"):
         fmc.task(kind=kind, duration=0.1)
