@@ -115,6 +115,17 @@ def cisco_status(oem):
     return None
 
 
+def cisco_empty_slot(oem, cisco, task_state):
+    """True for a CIMC firmware slot with no firmware in it that still shows "Starting (0%)".
+
+    The seed's PeerCMCFwUpdate on a chassis without a peer controller: FWVersion "N/A", UpdateStatus
+    "Starting (0%)", TaskState "Completed". No update has run there, so the OEM words are a placeholder,
+    not progress; read as progress they would hold a wait for firmware updates until its timeout.
+    """
+    return (task_state in (SUCCEEDED, FAILED, CANCELLED) and cisco[0] == RUNNING and not cisco[1]
+            and str(oem.get("FWVersion", "?")).strip().lower() in CISCO_NO_INFO)
+
+
 def parse_task(data, task_id, url, platform="redfish"):
     """A normalized task from a Redfish Task, a DMTF Job or a Dell job resource."""
     if not isinstance(data, dict):
@@ -146,7 +157,10 @@ def parse_task(data, task_id, url, platform="redfish"):
     elif data.get("Message") and "JobState" in data:
         messages.append(message(data["Message"], "critical" if state == FAILED else "info", data.get("MessageId")))
     cisco = cisco_status(oem.get("Cisco"))
-    if cisco:
+    if cisco and cisco_empty_slot(oem.get("Cisco"), cisco, state):
+        messages.append(message("%s: no firmware in this slot (FWVersion %s), nothing is running"
+                                % (cisco[2], oem["Cisco"]["FWVersion"]), "info", None))
+    elif cisco:
         # The CIMC keeps fixed task slots whose TaskState goes stale: its OEM status decides.
         aliases.append(vendor)
         state, oem_percent, vendor = cisco

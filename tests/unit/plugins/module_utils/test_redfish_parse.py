@@ -34,8 +34,9 @@ CIMC_EXPECTED = {
     "BMC1ImportConfig": ("succeeded", None, "config_import", "Completed Successfully", "Completed Successfully"),
     "BMC1ExportConfig": ("succeeded", None, "config_export", "Completed", None),
     "CIMCFwUpdate": ("succeeded", 100, "firmware_update", "Success (100%)", "Success (100%)"),
-    # The OEM status outranks the stale TaskState "Completed": the update has only started.
-    "PeerCMCFwUpdate": ("running", 0, "firmware_update", "Starting (0%)", "Starting (0%)"),
+    # No firmware in the slot (FWVersion N/A): "Starting (0%)" is a placeholder, TaskState stands.
+    "PeerCMCFwUpdate": ("succeeded", None, "firmware_update", "Completed",
+                        "Starting (0%): no firmware in this slot (FWVersion N/A), nothing is running"),
     "CIMCTechSupportExport": ("pending", None, "support_export", "New", None),
     "CIMCImportConfig": ("succeeded", None, "config_import", "Completed Successfully", "Completed Successfully"),
     "CIMCExportConfig": ("succeeded", None, "config_export", "Completed", None),
@@ -222,6 +223,25 @@ def test_idrac_job_fields():
 def test_cisco_oem_status(oem, expected):
     result = _redfish.cisco_status(oem)
     assert (result[:2] if result else None) == expected
+
+
+@pytest.mark.parametrize("task_state,cisco,expected", [
+    # the seed's empty peer slot: TaskState stands
+    ("Completed", {"FWVersion": "N/A", "UpdateStatus": "Starting (0%)"}, ("succeeded", None, "Completed")),
+    # firmware in the slot: an update that has just started outranks the stale TaskState
+    ("Completed", {"FWVersion": "4.1(1f)", "UpdateStatus": "Starting (0%)"}, ("running", 0, "Starting (0%)")),
+    # progress past 0% is progress, whatever FWVersion says
+    ("Completed", {"FWVersion": "N/A", "UpdateStatus": "Updating (45%)"}, ("running", 45, "Updating (45%)")),
+    # a running TaskState with an empty slot: nothing to overrule
+    ("Running", {"FWVersion": "N/A", "UpdateStatus": "Starting (0%)"}, ("running", 0, "Starting (0%)")),
+    # an export slot has no FWVersion: its OEM status decides as before
+    ("Completed", {"ExportStatus": "Exporting (0%)"}, ("running", 0, "Exporting (0%)")),
+])
+def test_cisco_empty_firmware_slot(task_state, cisco, expected):
+    payload = {"Id": "PeerCMCFwUpdate", "Name": "Task PeerCMCFwUpdate", "TaskState": task_state, "TaskStatus": "OK",
+               "Oem": {"Cisco": cisco}}
+    task = _redfish.parse_task(payload, "PeerCMCFwUpdate", "u")
+    assert (task.state, task.percent, task.vendor_state) == expected
 
 
 IDRAC_OEM = "/redfish/v1/Managers/iDRAC.Embedded.1/Actions/Oem/"
