@@ -15,6 +15,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     BadResponse,
     HttpError,
     OptionError,
+    TaskStatusError,
     TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
@@ -330,7 +331,7 @@ class RedfishAdapter(Adapter):
             done = Task(task_id, self.platform, state=SUCCEEDED, percent=100, messages=info,
                         vendor_state="%d %s" % (resp.status, "No Content" if resp.status == 204 else "OK"),
                         url=url, raw=body, kind=infer_kind(body) if isinstance(body, dict) else "other")
-            return self._with_task_resource(task_id, done)
+            return self._with_task_resource(task_id, done, path)
         if resp.status in GONE:
             known = self.monitor_tasks.get(task_id)
             if known:
@@ -347,9 +348,9 @@ class RedfishAdapter(Adapter):
         raise BadResponse("unexpected answer from a task monitor", platform=self.platform,
                           path=resp.path, status=resp.status)
 
-    def _with_task_resource(self, task_id, done):
-        """The monitor's final answer, completed by the Task resource seen while it ran (name, times...)."""
-        known = self.monitor_tasks.get(task_id)
+    def _with_task_resource(self, task_id, done, monitor):
+        """The monitor's final answer, completed by its Task resource (name, kind, times, messages)."""
+        known = self.monitor_tasks.get(task_id) or self._task_behind(monitor)
         if not known:
             return done
         task = self._fetch_one(known)
@@ -360,6 +361,24 @@ class RedfishAdapter(Adapter):
             task.state, task.percent = done.state, done.percent  # the monitor's answer is final
         task.messages.extend(m for m in done.messages if m not in task.messages)
         return task
+
+    def _task_behind(self, monitor):
+        """The URI of the Task a monitor that finished before it was first read belongs to, or None.
+
+        Services keep it at TaskService/Tasks/<the monitor's last segment> (the DMTF mockups, OpenBMC); it
+        counts only when that Task names this monitor in its TaskMonitor property. Nothing here may fail
+        the read: the monitor has already given the final answer, and some answer it only once.
+        """
+        candidate = TASKS + "/" + self.http.path_of(monitor).rstrip("/").rsplit("/", 1)[-1]
+        try:
+            resp = self.get(candidate)
+        except TaskStatusError:
+            return None
+        body = resp.json_or_none() if resp.status == 200 else None
+        if not isinstance(body, dict) or not isinstance(body.get("TaskMonitor"), str):
+            return None
+        named = self.http.path_of(self.http.url(body["TaskMonitor"])).rstrip("/")
+        return candidate if named == self.http.path_of(monitor).rstrip("/") else None
 
     def list_tasks(self, filters):
         params = dict(filters.get("native") or {})

@@ -87,8 +87,7 @@ def test_firmware_rollout_in_batches_of_two(fleet, ansible):
     assert proc.returncode == 0, out + proc.stderr
     lines = summary_lines(out)
     assert sorted(line[0] for line in lines) == sorted(BMCS), out
-    # kind: a Redfish task monitor already done at the first poll answers without the task ("other")
-    assert all(line[2] in ("firmware_update", "other") and line[3] == "succeeded" and line[4] == "100%"
+    assert all(line[2] == "firmware_update" and line[3] == "succeeded" and line[4] == "100%"
                for line in lines), lines
     # two batches: bmc+cimc, then idrac
     assert out.count("PLAY [Roll out BMC firmware in batches]") == 2

@@ -23,6 +23,23 @@ def test_wait_for_tasks_given_as_id_task_uri_and_monitor(sim, ansible):
     assert stats["sessions_created"] == 1 and sim.no_session_left()
 
 
+def test_monitor_finished_before_the_first_read_still_names_its_task(sim, ansible):
+    # The monitor gives only the operation's final answer; the Task at TaskService/Tasks/<same id>, which
+    # names this monitor in TaskMonitor, gives the name, kind and times. A task whose monitor is answered with
+    # 204 and then deleted (scenario delete) still succeeds from the monitor's answer alone.
+    done = sim.create_tasks("bmc", 1, scenario="success", duration=0)[0]
+    gone = sim.create_tasks("bmc", 1, scenario="delete", duration=0)[0]
+    time.sleep(0.2)
+    result, _proc = ansible.module("task_info", dict(sim.connection("bmc"), task_ids=[done["monitor_uri"]]))
+    task = result["tasks"][0]
+    assert (task["id"], task["state"], task["kind"], task["name"]) == (
+        done["monitor_uri"], "succeeded", "firmware_update", "Firmware Update"), task
+    assert task["started"] and task["ended"]
+    result, _proc = ansible.module("task_info", dict(sim.connection("bmc"), task_ids=[gone["monitor_uri"]]))
+    assert result["tasks"][0]["state"] == "succeeded", result
+    assert sim.no_session_left()
+
+
 def test_twenty_tasks_one_request_per_task_per_poll(sim, ansible):
     made = sim.create_tasks("bmc", 20, scenario="success", duration=2)
     ids = [m["id"] for m in made]

@@ -1,9 +1,11 @@
 """Task ids are data: how the Redfish adapter turns each id form into a URL on the configured host."""
 
+import json
+
 import pytest
 
-from ansible_collections.taskstatus.infra.plugins.module_utils._errors import OptionError
-from ansible_collections.taskstatus.infra.plugins.module_utils._http import HttpClient
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import OptionError, TransientError
+from ansible_collections.taskstatus.infra.plugins.module_utils._http import HttpClient, Response
 from ansible_collections.taskstatus.infra.plugins.module_utils._redfish import RedfishAdapter
 
 
@@ -56,3 +58,44 @@ def test_refused_ids(adapter, task_id, words):
         adapter.resolve(task_id)
     assert words in str(err.value) and str(err.value).startswith("redfish: ")
     assert len(str(err.value)) < 400
+
+
+MONITOR = "/redfish/v1/TaskService/TaskMonitors/1"
+DMTF_TASK = {"@odata.id": "/redfish/v1/TaskService/Tasks/1", "Id": "1", "Name": "Task 1", "TaskState": "Completed",
+             "TaskStatus": "OK", "PercentComplete": 100, "TaskMonitor": MONITOR}
+
+
+class Answers(RedfishAdapter):
+    """The adapter with canned answers in place of HTTP: {path: (status, JSON body or exception)}."""
+
+    def __init__(self, answers):
+        self.http = HttpClient("bmc1.example.com:8443", "redfish")
+        super().__init__(self.http, {})
+        self.answers = answers
+        self.asked = []
+
+    def get(self, path, params=None):
+        path = self.http.path_of(self.http.url(path))
+        self.asked.append(path)
+        status, body = self.answers.get(path, (404, {}))
+        if isinstance(body, Exception):
+            raise body
+        return Response(status, {}, json.dumps(body).encode(), path, "redfish")
+
+
+@pytest.mark.parametrize("task_answer,adopted", [
+    ((200, DMTF_TASK), True),  # the Task names this monitor: its name comes along
+    ((200, dict(DMTF_TASK, TaskMonitor="/redfish/v1/TaskService/TaskMonitors/2")), False),  # another monitor's
+    ((200, {k: v for k, v in DMTF_TASK.items() if k != "TaskMonitor"}), False),  # no link: not proven
+    ((404, {}), False),
+    ((503, TransientError("connection refused", platform="redfish")), False),  # never fails the read
+])
+def test_task_behind_a_finished_monitor(task_answer, adopted):
+    adapter = Answers({MONITOR: (204, {}), "/redfish/v1/TaskService/Tasks/1": task_answer})
+    try:
+        task = adapter.fetch([MONITOR])[0]
+    finally:
+        adapter.http.close()
+    assert (task.id, task.state, task.percent) == (MONITOR, "succeeded", 100)
+    assert task.name == ("Task 1" if adopted else None)
+    assert adapter.asked[:2] == [MONITOR, "/redfish/v1/TaskService/Tasks/1"]
