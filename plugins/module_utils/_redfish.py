@@ -350,11 +350,9 @@ class RedfishAdapter(Adapter):
 
     def _with_task_resource(self, task_id, done, monitor):
         """The monitor's final answer, completed by its Task resource (name, kind, times, messages)."""
-        known = self.monitor_tasks.get(task_id) or self._task_behind(monitor)
-        if not known:
-            return done
-        task = self._fetch_one(known)
-        if not task.found:
+        known = self.monitor_tasks.get(task_id)
+        task = self._fetch_one(known) if known else self._task_behind(monitor)
+        if task is None or not task.found:
             return done
         task.id = task_id
         if not task.terminal:
@@ -363,11 +361,11 @@ class RedfishAdapter(Adapter):
         return task
 
     def _task_behind(self, monitor):
-        """The URI of the Task a monitor that finished before it was first read belongs to, or None.
+        """The Task of a monitor that finished before it was first read, or None.
 
-        Services keep it at TaskService/Tasks/<the monitor's last segment> (the DMTF mockups, OpenBMC); it
-        counts only when that Task names this monitor in its TaskMonitor property. Nothing here may fail
-        the read: the monitor has already given the final answer, and some answer it only once.
+        Services keep it at TaskService/Tasks/<the monitor's last segment> (as the DMTF mockup
+        public-pmem-configuration does); it counts only when that Task names this monitor in TaskMonitor.
+        Nothing here may fail the read: the monitor has given the final answer, and some give it only once.
         """
         candidate = TASKS + "/" + self.http.path_of(monitor).rstrip("/").rsplit("/", 1)[-1]
         try:
@@ -375,10 +373,12 @@ class RedfishAdapter(Adapter):
         except TaskStatusError:
             return None
         body = resp.json_or_none() if resp.status == 200 else None
-        if not isinstance(body, dict) or not isinstance(body.get("TaskMonitor"), str):
+        if not isinstance(body, dict) or "TaskState" not in body or not isinstance(body.get("TaskMonitor"), str):
             return None
         named = self.http.path_of(self.http.url(body["TaskMonitor"])).rstrip("/")
-        return candidate if named == self.http.path_of(monitor).rstrip("/") else None
+        if named != self.http.path_of(monitor).rstrip("/"):
+            return None
+        return parse_task(body, candidate, self.http.url(candidate))
 
     def list_tasks(self, filters):
         params = dict(filters.get("native") or {})

@@ -1,12 +1,14 @@
 """Task ids are data: how the Redfish adapter turns each id form into a URL on the configured host."""
 
 import json
+import os
 
 import pytest
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import OptionError, TransientError
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import HttpClient, Response
 from ansible_collections.taskstatus.infra.plugins.module_utils._redfish import RedfishAdapter
+from testlib import SHARED
 
 
 @pytest.fixture
@@ -61,6 +63,7 @@ def test_refused_ids(adapter, task_id, words):
 
 
 MONITOR = "/redfish/v1/TaskService/TaskMonitors/1"
+MOCKUPS = os.path.join(SHARED, "specs", "redfish", "mockups", "public-pmem-configuration", "TaskService")
 DMTF_TASK = {"@odata.id": "/redfish/v1/TaskService/Tasks/1", "Id": "1", "Name": "Task 1", "TaskState": "Completed",
              "TaskStatus": "OK", "PercentComplete": 100, "TaskMonitor": MONITOR}
 
@@ -99,3 +102,19 @@ def test_task_behind_a_finished_monitor(task_answer, adopted):
     assert (task.id, task.state, task.percent) == (MONITOR, "succeeded", 100)
     assert task.name == ("Task 1" if adopted else None)
     assert adapter.asked[:2] == [MONITOR, "/redfish/v1/TaskService/Tasks/1"]
+
+
+def test_task_behind_the_dmtf_mockup_monitor():
+    # DMTF public-pmem-configuration: TaskMonitors/1/ belongs to Tasks/1, which still says Pending there;
+    # the monitor's final answer (here 200) decides the state, the Task gives the name and the payload's kind.
+    with open(os.path.join(MOCKUPS, "Tasks", "1", "index.json"), encoding="utf-8") as handle:
+        mockup_task = json.load(handle)
+    monitor = mockup_task["TaskMonitor"]
+    adapter = Answers({monitor: (200, {}), "/redfish/v1/TaskService/Tasks/1": (200, mockup_task)})
+    try:
+        task = adapter.fetch([monitor])[0]
+    finally:
+        adapter.http.close()
+    assert (task.id, task.state, task.percent, task.name, task.started) == (
+        monitor, "succeeded", 100, "Task", "2018-07-26T15:01:22Z")
+    assert adapter.asked == ["/redfish/v1/TaskService/TaskMonitors/1/", "/redfish/v1/TaskService/Tasks/1"]
