@@ -74,16 +74,21 @@ def clean(result, secret=PASSWORD):
 
 
 def running_simulator(tmp_path_factory, devices, sim_class=Sim, password=PASSWORD, options=()):
-    """Start tests/simulator/run.py with ``devices`` (``name=platform[:vendor],...``); yield a ``sim_class``.
+    """Start tests/simulator/run.py with ``devices`` (``name=platform[:vendor],...``, or a dict
+    ``{name: "platform[:vendor]"}``); yield a ``sim_class`` whose ``state_dir`` is the simulator's.
 
     A generator for module- or session-scoped fixtures: the simulator is stopped when the fixture ends.
     """
+    if isinstance(devices, dict):
+        devices = ",".join("%s=%s" % item for item in devices.items())
     state_dir = str(tmp_path_factory.mktemp("sim"))
     subprocess.run([sys.executable, RUN, "start", "--state-dir", state_dir, "--devices", devices,
                     "--password", password] + list(options), check=True, timeout=60, stdout=subprocess.DEVNULL)
     try:
         with open(os.path.join(state_dir, "state.json"), encoding="utf-8") as handle:
-            yield sim_class(json.load(handle))
+            sim = sim_class(json.load(handle))
+        sim.state_dir = state_dir
+        yield sim
     finally:
         subprocess.run([sys.executable, RUN, "stop", "--state-dir", state_dir], check=False, timeout=60)
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 import requests
 
-from harness import REPO, Sim
+from harness import REPO, running_simulator
 from testlib import COLLECTION_ROOT
 
 sys.path.insert(0, os.path.join(REPO, "tests", "inventory"))
@@ -31,15 +31,10 @@ LINE = re.compile(r'"msg": "(?:check mode, would wait for: )?(\S+) \| (.+?) \| (
 
 @pytest.fixture(scope="module")
 def fleet_session(tmp_path_factory):
-    state_dir = tmp_path_factory.mktemp("fleet")
-    state = make_inventory.start_simulator(state_dir, DEVICES, PASSWORD)
-    try:
-        sim = Sim(state)
-        sim.state_dir = str(state_dir)
-        sim.inventory = make_inventory.write_inventory(state, str(state_dir / "hosts.yml"), python=sys.executable)
+    for sim in running_simulator(tmp_path_factory, DEVICES, password=PASSWORD, options=["--duration", "1.5"]):
+        sim.inventory = make_inventory.write_inventory(sim.state, os.path.join(sim.state_dir, "hosts.yml"),
+                                                       python=sys.executable)
         yield sim
-    finally:
-        make_inventory.stop_simulator(state_dir)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from harness import REPO
+from harness import REPO, running_simulator
 from testlib import COLLECTION_ROOT
 
 sys.path.insert(0, os.path.join(REPO, "tests", "inventory"))
@@ -96,11 +96,10 @@ CASE = """
 
 @pytest.fixture(scope="module")
 def said(tmp_path_factory):
-    state_dir = tmp_path_factory.mktemp("badsim")
-    state = make_inventory.start_simulator(state_dir, {"bmc": "redfish:generic", "nocreds": "redfish:dell"}, PASSWORD)
-    try:
+    for sim in running_simulator(tmp_path_factory, {"bmc": "redfish:generic", "nocreds": "redfish:dell"},
+                                 password=PASSWORD, options=["--duration", "1.5"]):
         work = tmp_path_factory.mktemp("badplay")
-        inventory = make_inventory.write_inventory(state, str(work / "hosts.yml"), no_credentials=["nocreds"],
+        inventory = make_inventory.write_inventory(sim.state, str(work / "hosts.yml"), no_credentials=["nocreds"],
                                                    python=sys.executable)
         (work / "play.yml").write_text(PLAYBOOK)
         (work / "case.yml").write_text(CASE)
@@ -116,8 +115,6 @@ def said(tmp_path_factory):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert PASSWORD not in proc.stdout + proc.stderr
         yield json.loads((work / "said.json").read_text())
-    finally:
-        make_inventory.stop_simulator(state_dir)
 
 
 def test_neither_ids_nor_kinds(said):

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from harness import REPO, Sim
+from harness import REPO, running_simulator
 from testlib import COLLECTION_ROOT
 
 sys.path.insert(0, os.path.join(REPO, "tests", "inventory"))
@@ -27,16 +27,13 @@ BMCS = {"bmc": "redfish:generic", "cimc": "redfish:cisco", "idrac": "redfish:del
 @pytest.fixture(scope="module")
 def job(tmp_path_factory):
     """One ansible-runner job: the private data dir and the parsed job events."""
-    state_dir = tmp_path_factory.mktemp("runnersim")
-    state = make_inventory.start_simulator(state_dir, BMCS, PASSWORD)
-    try:
-        sim = Sim(state)
+    for sim in running_simulator(tmp_path_factory, BMCS, password=PASSWORD, options=["--duration", "1.5"]):
         sim.control("idrac", "config", {"scenario": "fail"})  # the last batch fails: the events must say why
         pdd = tmp_path_factory.mktemp("runner")
         for sub in ("project", "inventory", "env"):
             (pdd / sub).mkdir()
         shutil.copy(os.path.join(REPO, "playbooks", "firmware_rollout.yml"), str(pdd / "project"))
-        make_inventory.write_inventory(state, str(pdd / "inventory" / "hosts.yml"), python=sys.executable)
+        make_inventory.write_inventory(sim.state, str(pdd / "inventory" / "hosts.yml"), python=sys.executable)
         # what a job template's survey and extra variables would give
         (pdd / "env" / "extravars").write_text(json.dumps({
             "firmware_rollout_image": "http://192.0.2.10/firmware/bmc-2.14.bin",
@@ -61,8 +58,6 @@ def job(tmp_path_factory):
                 events.append(json.load(handle))
         events.sort(key=lambda e: e["counter"])
         yield {"proc": proc, "events": events, "artifacts": artifacts, "sim": sim}
-    finally:
-        make_inventory.stop_simulator(state_dir)
 
 
 def task_events(events, task, event="runner_on_ok"):

@@ -17,12 +17,7 @@ controller (ansible_connection: local).
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RUN = os.path.join(REPO, "tests", "simulator", "run.py")
 
 GROUPS = {"redfish": "bmcs", "vsphere": "vcenters", "xclarity": "xclarity", "fmc": "fmcs", "cdfmc": "cdfmcs"}
 # Fix ids of the XClarity repository export that playbooks/config_export.yml starts.
@@ -70,19 +65,6 @@ def write_inventory(state, path, no_credentials=(), python=None):
         json.dump(inventory(state, no_credentials, python), handle, indent=2, sort_keys=True)
         handle.write("\n")
     return path
-
-
-def start_simulator(state_dir, devices, password, duration=1.5):
-    """Start tests/simulator/run.py with ``devices`` ({name: "platform:vendor"}); return its state."""
-    spec = ",".join("%s=%s" % item for item in devices.items())
-    subprocess.run([sys.executable, RUN, "start", "--state-dir", str(state_dir), "--devices", spec,
-                    "--password", password, "--duration", str(duration)], check=True, timeout=60)
-    with open(os.path.join(str(state_dir), "state.json"), encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def stop_simulator(state_dir):
-    subprocess.run([sys.executable, RUN, "stop", "--state-dir", str(state_dir)], check=False, timeout=60)
 
 
 def main(argv=None):
