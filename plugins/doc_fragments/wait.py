@@ -39,21 +39,34 @@ options:
     description:
       - The states that end the wait for a task. Normalized states (V(succeeded), V(running), ...) or the
         platform's own words (for example iDRAC's V(Scheduled)), case-insensitive.
+      - A word that is neither fails the module at once, naming the words it knows (a typo such as V(sucess)
+        would otherwise wait until the timeout).
       - Defaults to the terminal states V(succeeded), V(failed) and V(cancelled).
     type: list
     elements: str
   fail_on:
     description:
       - States that make the module fail as soon as one task enters one, without waiting for the others.
+      - Normalized states or the platform's own words, checked like O(states).
       - Set to V([]) to wait for failed tasks like any other and judge the result yourself.
     type: list
     elements: str
     default: [failed, cancelled]
+  allow_empty:
+    description:
+      - With O(filters), what to do when no task matches when the module starts.
+      - V(false) fails the module with "nothing to wait for": an update that never showed up as a task is not a
+        success, and a rollout must not move on to its next batch because of it.
+      - V(true) succeeds with an empty RV(tasks). Check mode always does.
+    type: bool
+    default: false
   unreachable_timeout:
     description:
-      - Seconds in a row that connection errors, HTTP 5xx, 429 and 401 are tolerated, for example while a BMC
-        reboots during its own firmware update. A session the manager has forgotten is replaced by a new login.
-      - Credentials refused at the first login fail at once; a wrong password is not an outage.
+      - Seconds in a row that connection errors, timeouts, answers cut short, HTTP 408, 429, 5xx and 401 are
+        tolerated, for example while a BMC reboots during its own firmware update. A session the manager has
+        forgotten is deleted (if it still can be) and replaced by a new login.
+      - Credentials refused at the first login fail at once; a wrong password is not an outage. A new login
+        refused three times in a row after one that worked also ends the wait, so that the account is not locked.
     type: float
     default: 900
 """

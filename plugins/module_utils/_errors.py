@@ -50,7 +50,7 @@ class TransientError(TaskStatusError):
 
 
 class AuthError(TaskStatusError):
-    """Credentials refused (401/403) at the first login: not an outage."""
+    """Credentials refused (401/403) at the first login, or refused again and again: not an outage."""
 
 
 class SessionExpired(TransientError):
@@ -71,3 +71,18 @@ class NotFound(HttpError):
 
 class BadResponse(TaskStatusError):
     """The platform answered something it does not document (not JSON, wrong shape...)."""
+
+
+class Redirected(TaskStatusError):
+    """A redirect the collection does not follow: to another origin, or of a request with a body."""
+
+
+class WaitCancelled(BaseException):
+    """SIGTERM (a cancelled AWX job, an ansible-runner timeout) ends the run; the session is still closed.
+
+    A ``BaseException`` like ``KeyboardInterrupt``, so that no ``except Exception`` on the way swallows it.
+    """
+
+    def __init__(self, signum):
+        super().__init__("signal %d" % signum)
+        self.signum = signum

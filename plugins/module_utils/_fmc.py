@@ -11,6 +11,7 @@ import re
 import time
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._adapter import Adapter
+from ansible_collections.taskstatus.infra.plugins.module_utils._adapter import check_bare_id
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     AuthError,
     BadResponse,
@@ -19,7 +20,11 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     SessionExpired,
     TransientError,
 )
-from ansible_collections.taskstatus.infra.plugins.module_utils._http import clamp_retry_after, quote_segment
+from ansible_collections.taskstatus.infra.plugins.module_utils._http import (
+    LOGOUT_TIMEOUT,
+    clamp_retry_after,
+    quote_segment,
+)
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     CANCELLED,
     FAILED,
@@ -28,7 +33,11 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     SUCCEEDED,
     UNKNOWN,
     Task,
+    as_dict,
+    as_list,
     message,
+    settle,
+    text_or_none,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._pacing import RateLimiter
 
@@ -59,9 +68,10 @@ def error_text(data):
     texts = []
     for item in data["messages"]:
         if isinstance(item, dict):
-            text = item.get("description") or item.get("details") or item.get("code") or item.get("errorCode")
-            if text and str(text) not in texts:
-                texts.append(str(text))
+            text = text_or_none(item.get("description")) or text_or_none(item.get("details")) or \
+                text_or_none(item.get("code")) or text_or_none(item.get("errorCode"))
+            if text and text not in texts:
+                texts.append(text)
     return "; ".join(texts) or None
 
 
@@ -74,19 +84,20 @@ def explain(text):
 
 
 def type_key(task_type):
-    return re.sub(r"[^A-Z]", "", str(task_type or "").upper())
+    return re.sub(r"[^A-Z]", "", (text_or_none(task_type) or "").upper())
 
 
 def state_of(status):
-    return STATUS.get(str(status).strip().lower(), UNKNOWN) if status is not None else UNKNOWN
+    return STATUS.get(status.strip().lower(), UNKNOWN) if isinstance(status, str) else UNKNOWN
 
 
 def subtask_list(data):
     out = []
-    for sub in [s for s in data.get("subTasks") or [] if isinstance(s, dict)]:
-        target = sub.get("target") if isinstance(sub.get("target"), dict) else {}
-        out.append({"status": sub.get("status"), "state": state_of(sub.get("status")), "target_name": target.get("name"),
-                    "target_id": target.get("id"), "message": sub.get("message") or sub.get("description")})
+    for sub in [s for s in as_list(data.get("subTasks")) if isinstance(s, dict)]:
+        target = as_dict(sub.get("target"))
+        out.append({"status": text_or_none(sub.get("status")), "state": state_of(sub.get("status")),
+                    "target_name": text_or_none(target.get("name")), "target_id": text_or_none(target.get("id")),
+                    "message": text_or_none(sub.get("message")) or text_or_none(sub.get("description"))})
     return out
 
 
@@ -102,23 +113,25 @@ def parse_task(data, task_id, url, platform="fmc"):
     if not isinstance(data, dict) or ("status" not in data and "taskType" not in data):
         raise BadResponse("the answer is not a TaskStatus object (no status, no taskType)", platform=platform, path=url)
     vendor = data.get("status")
-    state = state_of(vendor)
     subtasks = subtask_list(data)
-    failed = [s for s in subtasks if s["state"] == FAILED]
+    failed = [s for s in subtasks if s["state"] in (FAILED, CANCELLED)]
     messages = [device_message(s) for s in subtasks if s not in failed]
-    if data.get("message"):
-        messages.append(message(data["message"], "critical" if state == FAILED else "info"))
-    if state == SUCCEEDED and failed:
-        state = FAILED  # a deployment that failed on a device did not succeed
-        messages.append(message("failed on %d of %d devices: %s" % (len(failed), len(subtasks), ", ".join(
-            str(s["target_name"] or s["target_id"]) for s in failed)), "critical"))
+    if text_or_none(data.get("message")):
+        messages.append(message(data["message"], "critical" if state_of(vendor) == FAILED else "info"))
+    # A deployment that failed on a device did not succeed: the rule every platform follows.
+    state, verdict = settle(state_of(vendor), [(s["target_name"] or s["target_id"] or "device", s["state"])
+                                               for s in subtasks], "devices")
+    if verdict:
+        messages.append(verdict)
     messages.extend(device_message(s) for s in failed)  # last: ``message`` is the latest text
-    extra = {"subtasks": subtasks, "task_type": data.get("taskType")}
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    extra = {"subtasks": subtasks, "task_type": text_or_none(data.get("taskType"))}
+    metadata = as_dict(data.get("metadata"))
     if metadata.get("downloadUrl") or metadata.get("checksum"):
-        extra.update(download_url=metadata.get("downloadUrl"), checksum=metadata.get("checksum"))
+        extra.update(download_url=text_or_none(metadata.get("downloadUrl")),
+                     checksum=text_or_none(metadata.get("checksum")))
     targets = [s["target_name"] or s["target_id"] for s in subtasks]
-    return Task(task_id, platform, name=data.get("name") or data.get("description") or data.get("taskType"),
+    return Task(task_id, platform, name=text_or_none(data.get("name")) or text_or_none(data.get("description")) or
+                text_or_none(data.get("taskType")),
                 kind=KINDS.get(type_key(data.get("taskType")), "other"), state=state,
                 percent=100 if state == SUCCEEDED else None, messages=messages, vendor_state=vendor,
                 target=targets[0] if len(targets) == 1 else None, url=url, raw=data, extra=extra)
@@ -126,6 +139,7 @@ def parse_task(data, task_id, url, platform="fmc"):
 
 class FmcAdapter(Adapter):
     platform = "fmc"
+    VENDOR_STATES = tuple(sorted(STATUS))
     API = "/api"
     RATE_LIMIT = 110  # the FMC allows 120 requests a minute per user (300 from 7.4.1)
     RATE_WINDOW = 60.0
@@ -160,16 +174,18 @@ class FmcAdapter(Adapter):
         return self.path("/fmc_config/v1/domain/%s/job/taskstatuses" % quote_segment(self.domain_uuid))
 
     # Requests ------------------------------------------------------------------
-    def auth_headers(self):
-        return {"X-auth-access-token": self.access} if self.access else {}
+    def credentials(self):
+        return ({"X-auth-access-token": self.access} if self.access else {}), None
 
-    def send(self, method, path, headers=None, params=None, auth=None):
+    def transmit(self, method, path, headers=None, auth=None, params=None, json_body=None, retry=None,
+                 final=False):
         """One request, paced under the rate limit; 429 waits for ``Retry-After`` and tries again."""
         for attempt in range(self.MAX_429_RETRIES + 1):
-            self.limiter.acquire(self.http.deadline(), self.platform)
+            self.limiter.acquire(LOGOUT_TIMEOUT if final else self.http.deadline(), self.platform)
             self.stats["requests"] += 1
-            resp = self.http.request(method, path, headers=headers, params=params, auth=auth, retry=False)
-            if resp.status != 429:
+            resp = self.http.request(method, path, headers=headers, params=params, auth=auth, json_body=json_body,
+                                     retry=False, final=final)
+            if resp.status != 429 or final:
                 return resp
             self.stats["rate_limited"] += 1
             wait = clamp_retry_after(resp.retry_after if resp.retry_after is not None else 5.0)
@@ -183,36 +199,9 @@ class FmcAdapter(Adapter):
 
     def get(self, path, params=None):
         self.renew_if_due()
-        resp = self.send("GET", path, headers=self.auth_headers(), params=params)
-        if resp.status == 401 and self.ever_logged_in:
-            self.stats["token_refused"] += 1
-            self.renew(expired=True)
-            resp = self.send("GET", path, headers=self.auth_headers(), params=params)
-            if resp.status == 401:
-                raise SessionExpired("the token was refused again after renewing it (%s)" % self.why(resp),
-                                     platform=self.platform, path=resp.path, status=401)
-        if resp.status == 401:
-            self.transient(resp)
-        self.transient_if_5xx(resp)
+        resp = self.request("GET", path, params=params)
         self.verified = True
         return resp
-
-    def transient_if_5xx(self, resp, what=""):
-        if resp.status >= 500:
-            self.transient(resp, what)
-
-    def transient(self, resp, what=""):
-        raise TransientError(what + self.why(resp), platform=self.platform, path=resp.path, status=resp.status,
-                             retry_after=resp.retry_after)
-
-    def accept(self, resp, refused):
-        """A login's answer: refused credentials fail at once, 5xx is an outage the waiter outlasts."""
-        if resp.status in (401, 403):
-            raise AuthError("%s (%s)" % (refused, self.why(resp)), platform=self.platform, path=resp.path,
-                            status=resp.status)
-        self.transient_if_5xx(resp)
-        if resp.status not in (200, 204):
-            self.fail(resp)
 
     def why(self, resp):
         return explain(error_text(resp.json_or_none()) or resp.text(160) or "HTTP %d, no details" % resp.status)
@@ -226,8 +215,10 @@ class FmcAdapter(Adapter):
         if not user or not password:
             raise OptionError("username and password are required for platform fmc", platform=self.platform)
         path = self.path("/fmc_platform/v1/auth/generatetoken")
-        resp = self.send("POST", path, auth=(user, password))
-        self.accept(resp, "credentials for user %r were refused" % user)
+        resp = self.transmit("POST", path, auth=(user, password))
+        self.check_login(resp, "credentials for user %r were refused" % user)
+        if resp.status not in (200, 204):
+            self.fail(resp)
         if not resp.header("X-auth-access-token"):
             raise BadResponse("the answer has no X-auth-access-token header", platform=self.platform,
                               path=resp.path, status=resp.status)
@@ -238,17 +229,19 @@ class FmcAdapter(Adapter):
             domains = json.loads(resp.header("DOMAINS") or "[]")
         except ValueError:
             domains = []
-        self.domains = [d for d in domains if isinstance(d, dict) and d.get("uuid")] if isinstance(domains, list) else []
+        self.domains = [d for d in domains if isinstance(d, dict) and isinstance(d.get("uuid"), str)] \
+            if isinstance(domains, list) else []
         if self.domain_uuid is None:
             try:
                 self.domain_uuid = self.pick_domain(resp.header("DOMAIN_UUID"))
             except OptionError:
                 self.logout()  # the token is of no use: end it before failing
+                self.forget_session()
                 raise
 
     def take_tokens(self, resp):
-        self.access = resp.header("X-auth-access-token")
-        self.refresh = resp.header("X-auth-refresh-token")
+        self.access = self.secret(resp.header("X-auth-access-token"))
+        self.refresh = self.secret(resp.header("X-auth-refresh-token"))
         self.issued = time.monotonic()
 
     def pick_domain(self, default):
@@ -263,42 +256,46 @@ class FmcAdapter(Adapter):
             if wanted.lower() == str(dom["uuid"]).lower():
                 return dom["uuid"]
         for dom in self.domains:
-            name = str(dom.get("name") or "")
+            name = text_or_none(dom.get("name")) or ""
             if wanted.lower() in (name.lower(), name.lower().rsplit("/", 1)[-1]):
                 return dom["uuid"]
         if not self.domains and UUID.match(wanted):
             return wanted
         raise OptionError("domain %r does not exist; known domains: %s" % (wanted, ", ".join(
-            "%s (%s)" % (d.get("name"), d["uuid"]) for d in self.domains) or "none"), platform=self.platform)
+            "%s (%s)" % (text_or_none(d.get("name")), d["uuid"]) for d in self.domains) or "none"),
+            platform=self.platform)
 
     def renew_if_due(self):
         if self.access and self.issued is not None and \
                 time.monotonic() - self.issued >= self.TOKEN_LIFETIME - self.TOKEN_MARGIN:
             self.renew(expired=False)
 
+    def relogin(self):
+        """A 401 mid-wait: the token expired early (an FMC restart, a revocation): renew it."""
+        self.stats["token_refused"] += 1
+        self.renew(expired=True)
+
     def renew(self, expired):
         """Refresh the token up to MAX_REFRESHES times, then generate a new one."""
         if self.refresh and self.refreshes < self.MAX_REFRESHES:
-            resp = self.send("POST", self.path("/fmc_platform/v1/auth/refreshtoken"),
-                             headers={"X-auth-access-token": self.access, "X-auth-refresh-token": self.refresh})
+            resp = self.transmit("POST", self.path("/fmc_platform/v1/auth/refreshtoken"),
+                                 headers={"X-auth-access-token": self.access, "X-auth-refresh-token": self.refresh})
             if resp.status in (200, 204) and resp.header("X-auth-access-token"):
                 self.take_tokens(resp)
                 self.refreshes += 1
                 self.stats["refreshes"] += 1
                 return
-            self.transient_if_5xx(resp, "cannot refresh the token: ")
+            if resp.status in (408, 429) or resp.status >= 500:
+                self.classify(resp)
             self.stats["refresh_refused"] += 1
             expired = True  # refused (budget spent, or the token is gone): generate a new one
         if not expired:
-            self.logout()  # the refresh budget is spent but the token still works: end it cleanly
-        self.relogin()
+            self._end_session()  # the refresh budget is spent but the token still works: end it cleanly
+        super().relogin()
 
     def logout(self):
         if self.access:
-            try:
-                self.send("POST", self.path("/fmc_platform/v1/auth/revokeaccess"), headers=self.auth_headers())
-            finally:
-                self.forget_session()
+            self.logged_out(self.request("POST", self.path("/fmc_platform/v1/auth/revokeaccess"), final=True))
 
     def forget_session(self):
         self.access = self.refresh = None
@@ -306,13 +303,15 @@ class FmcAdapter(Adapter):
 
     # Reading -----------------------------------------------------------------------
     def check_id(self, task_id):
-        text = str(task_id)
-        if not text.strip():
-            raise OptionError("task_ids must not hold an empty id", platform=self.platform)
-        if len(text) > MAX_ID_LENGTH or any(ord(c) < 32 for c in text):
-            raise OptionError("task id %r is not an FMC task id (a UUID or a number)" % text[:60],
+        text = check_bare_id(task_id, self.platform)
+        if len(text) > MAX_ID_LENGTH:
+            raise OptionError("task id %r... is not an FMC task id (a UUID or a number)" % text[:60],
                               platform=self.platform)
         return text
+
+    def check_ids(self, task_ids):
+        for task_id in task_ids:
+            self.check_id(task_id)
 
     def poll(self, task_ids):
         self.polling = True
@@ -369,19 +368,19 @@ class FmcAdapter(Adapter):
                 raise BadResponse("the task list has no items array", platform=self.platform, path=resp.path,
                                   status=resp.status)
             for item in items:
-                if not isinstance(item, dict) or not item.get("id"):
+                uid = text_or_none(item.get("id")) if isinstance(item, dict) else None
+                if not uid:
                     raise BadResponse("a task list item has no id", platform=self.platform, path=resp.path)
                 if "status" in item:
-                    tasks.append(parse_task(item, item["id"], self.http.url(path + "/" + quote_segment(item["id"])),
-                                            self.platform))
+                    tasks.append(parse_task(item, uid, self.http.url(path + "/" + quote_segment(uid)), self.platform))
                 else:
-                    one = self.get(path + "/" + quote_segment(item["id"]))
+                    one = self.get(path + "/" + quote_segment(uid))
                     if one.status == 404:
                         continue  # deleted between the two requests
                     if one.status != 200:
                         self.fail(one)
-                    tasks.append(parse_task(one.json(dict), item["id"], self.http.url(one.path), self.platform))
-            paging = data.get("paging") if isinstance(data.get("paging"), dict) else {}
+                    tasks.append(parse_task(one.json(dict), uid, self.http.url(one.path), self.platform))
+            paging = as_dict(data.get("paging"))
             try:
                 offset = int(paging.get("offset") or params.get("offset") or 0) + len(items)
                 more = bool(items) and offset < int(paging.get("count") or 0)
@@ -399,8 +398,8 @@ class CdfmcAdapter(FmcAdapter):
     platform = "cdfmc"
     API = "/v1/cdfmc/api"
 
-    def auth_headers(self):
-        return {"Authorization": "Bearer %s" % self.params.get("token")}
+    def credentials(self):
+        return {"Authorization": "Bearer %s" % self.params.get("token")}, None
 
     def login(self):
         if not self.params.get("token"):
@@ -409,13 +408,14 @@ class CdfmcAdapter(FmcAdapter):
         if UUID.match(wanted):
             self.domain_uuid = wanted  # no need for the domain list; the token is checked by the first read
             return
-        path = self.path("/fmc_platform/v1/info/domain")
-        resp = self.send("GET", path, headers=self.auth_headers(), params={"limit": 1000})
-        self.accept(resp, "the API token was refused")
+        resp = self.request("GET", self.path("/fmc_platform/v1/info/domain"), params={"limit": 1000})
+        self.check_login(resp, "the API token was refused")
+        if resp.status != 200:
+            self.fail(resp)
         items = resp.json(dict).get("items")
         if not isinstance(items, list):
             raise BadResponse("the domain list has no items array", platform=self.platform, path=resp.path)
-        self.domains = [d for d in items if isinstance(d, dict) and d.get("uuid")]
+        self.domains = [d for d in items if isinstance(d, dict) and isinstance(d.get("uuid"), str)]
         self.verified = True
         if self.domain_uuid is None:
             named = [d for d in self.domains if str(d.get("name")).lower() == "global"] or self.domains
@@ -424,9 +424,15 @@ class CdfmcAdapter(FmcAdapter):
     def renew_if_due(self):
         pass
 
-    def renew(self, expired):
-        if not self.verified:  # refused at the first request: a wrong token, not an outage
+    def relogin(self):
+        """An API token cannot be renewed: refused at the first request it is wrong; refused later, the
+        service may be restarting, up to ``MAX_REFUSED`` times in a row."""
+        self.refused += 1
+        if not self.verified:
             raise AuthError("the API token was refused", platform=self.platform, status=401)
+        if self.refused >= self.MAX_REFUSED:
+            raise AuthError("the API token was refused %d times in a row after it had worked; stopped trying"
+                            % self.refused, platform=self.platform, status=401)
         raise SessionExpired("the API token was refused", platform=self.platform, status=401)
 
     def logout(self):

@@ -35,13 +35,31 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
 MAX_BODY = 32 * 1024 * 1024
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+MAX_REDIRECTS = 5
 MIN_RETRY_AFTER = 1.0
 MAX_RETRY_AFTER = 120.0
-# Headers that carry credentials; dropped when a redirect leaves the host.
-CREDENTIAL_HEADERS = frozenset((
-    "authorization", "x-auth-token", "vmware-api-session-id",
-    "x-auth-access-token", "x-auth-refresh-token", "x-csrf-token", "cookie",
-))
+# A logout is bounded by this, not by what is left of the wait: a timed-out wait still closes its session.
+LOGOUT_TIMEOUT = 10.0
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def origin(scheme, netloc):
+    """``(scheme, host, port)`` with the default port filled in, for comparing origins."""
+    parts = urlsplit("%s://%s" % (scheme, netloc))
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (scheme.lower(), (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme.lower()))
+
+
+def show_origin(scheme, netloc):
+    """``https://host:port`` for messages (no user info, no path)."""
+    parts = urlsplit("%s://%s" % (scheme, netloc))
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = "[%s]" % host
+    return "%s://%s%s" % (scheme, host, ":%s" % parts.port if parts.port else "")
 
 
 def quote_segment(value):
@@ -225,17 +243,24 @@ class HttpClient:
     def close(self):
         self.session.close()
 
+    def cookie(self, name):
+        """A cookie the manager set (XClarity's ``csrf``), or None."""
+        return self.session.cookies.get(name)
+
+    def clear_cookies(self):
+        self.session.cookies.clear()
+
     # URLs -------------------------------------------------------------
     def url(self, path):
         """The full URL of ``path`` (a path below the prefix, or a URL on this host)."""
         if "://" in path:
             parts = urlsplit(path)
-            if (parts.scheme, parts.netloc.lower()) != (self.scheme, self.netloc.lower()):
+            if origin(parts.scheme, parts.netloc) != origin(self.scheme, self.netloc):
                 raise OptionError("%s points at another host than %s; a task URI must stay on the configured host"
-                                  % (_short(path), self.netloc), platform=self.platform)
+                                  % (_short(path), show_origin(self.scheme, self.netloc)), platform=self.platform)
             if not parts.path.startswith(self.prefix + "/") and self.prefix:
                 raise OptionError("%s is outside %s" % (_short(path), self.base), platform=self.platform)
-            return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+            return urlunsplit((self.scheme, self.netloc, parts.path, parts.query, ""))
         if not path.startswith("/"):
             path = "/" + path
         if self.prefix and path.startswith(self.prefix + "/"):
@@ -246,8 +271,18 @@ class HttpClient:
         """The path of ``url`` without the query, for messages."""
         return urlsplit(url).path or "/"
 
+    def local_path(self, uri):
+        """The path of a URI the manager gave about itself, to be used on the configured host.
+
+        A session's ``Location`` or a Task's ``TaskMonitor`` may name the manager by its IP address, or with
+        ``:443``: it is still the manager's own resource, so only its path counts (None when it has none).
+        """
+        return urlsplit(str(uri)).path or None
+
     # Requests ---------------------------------------------------------
-    def _timeout(self):
+    def _timeout(self, final=False):
+        if final:
+            return min(self.request_timeout, LOGOUT_TIMEOUT)
         left = self.deadline()
         timeout = self.request_timeout
         if left is not None:
@@ -257,21 +292,22 @@ class HttpClient:
         return timeout
 
     def request(self, method, path, headers=None, json_body=None, params=None, auth=None,
-                retry=None, data=None):
-        """Send one request, following redirects and retrying idempotent ones.
+                retry=None, data=None, final=False):
+        """Send one request, following same-origin redirects of bodiless requests, retrying idempotent ones.
 
-        Returns a :class:`Response` for every HTTP status; raises
-        ``TransientError`` when the manager could not be reached (after
-        retries) and ``TaskStatusError`` for TLS problems.
+        Returns a :class:`Response` for every HTTP status; raises ``TransientError`` when the manager could
+        not be reached (after retries), ``Redirected`` for a redirect that is not followed, and
+        ``TaskStatusError`` for TLS problems. ``final`` marks a logout: it is bounded by its own short
+        timeout instead of the wait's deadline, and is not retried.
         """
         method = method.upper()
         if retry is None:
-            retry = method in ("GET", "HEAD", "DELETE")
+            retry = method in ("GET", "HEAD", "DELETE") and not final
         url = self.url(path)
         attempt = 0
         while True:
             try:
-                response = self._send(method, url, headers, json_body, params, auth, data)
+                response = self._send(method, url, headers, json_body, params, auth, data, final)
             except TransientError:
                 if not retry or attempt >= self.retries:
                     raise
@@ -292,22 +328,20 @@ class HttpClient:
                 raise TransientError("no time is left to retry", platform=self.platform)
         self.sleep(wait)
 
-    def _send(self, method, url, headers, json_body, params, auth, data):
-        headers = dict(headers or {})
-        for _hop in range(6):
+    def _send(self, method, url, headers, json_body, params, auth, data, final):
+        has_body = json_body is not None or data is not None
+        for _hop in range(MAX_REDIRECTS + 1):
             path = self.path_of(url)
+            timeout = self._timeout(final)
             try:
                 self.requests_made += 1
                 resp = self.session.request(method, url, headers=headers, json=json_body, data=data,
-                                            params=params, auth=auth, timeout=self._timeout(),
+                                            params=params, auth=auth, timeout=timeout,
                                             allow_redirects=False, stream=True)
             except requests.exceptions.SSLError as exc:
-                raise TaskStatusError(
-                    "TLS verification failed (%s); give the manager's CA with ca_path, "
-                    "or set validate_certs=false for a lab" % _ssl_reason(exc),
-                    platform=self.platform, path=path)
+                raise TaskStatusError(_tls_message(exc, self.netloc), platform=self.platform, path=path)
             except requests.exceptions.Timeout:
-                raise TransientError("no answer within %.1f s (request_timeout)" % self._last_timeout(),
+                raise TransientError("no answer within %.1f s (request_timeout)" % timeout,
                                      platform=self.platform, path=path)
             except requests.exceptions.ConnectionError as exc:
                 raise TransientError("cannot connect to %s (%s)" % (self.netloc, _conn_reason(exc)),
@@ -316,40 +350,52 @@ class HttpClient:
                 raise TaskStatusError("request failed: %s" % exc.__class__.__name__,
                                       platform=self.platform, path=path)
             try:
-                body = self._read(resp, path)
+                body = self._read(resp, path, timeout)
             finally:
                 resp.close()
-            if resp.status_code in REDIRECT_STATUSES and resp.headers.get("Location"):
-                target = requests.compat.urljoin(url, resp.headers["Location"])
-                tparts = urlsplit(target)
-                if (tparts.scheme, tparts.netloc.lower()) != (self.scheme, self.netloc.lower()):
-                    headers = dict((k, v) for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS)
-                    auth = None
-                if resp.status_code == 303:
-                    method, json_body, data = "GET", None, None
-                url, params = target, None
-                continue
-            return Response(resp.status_code, resp.headers, body, path, self.platform)
-        raise BadResponse("too many redirects", platform=self.platform, path=self.path_of(url))
+            if resp.status_code not in REDIRECT_STATUSES:
+                return Response(resp.status_code, resp.headers, body, path, self.platform)
+            url = self._follow(method, url, resp, has_body)
+            params = None
+        raise Redirected("more than %d redirects" % MAX_REDIRECTS, platform=self.platform, path=self.path_of(url))
 
-    def _last_timeout(self):
-        try:
-            return self._timeout()
-        except TransientError:
-            return 0.0
+    def _follow(self, method, url, resp, has_body):
+        """The next URL of a redirect, or ``Redirected`` when it is not followed."""
+        path, status = self.path_of(url), resp.status_code
+        location = resp.headers.get("Location")
+        if not location:
+            raise Redirected("the answer is a redirect without a Location", platform=self.platform, path=path,
+                             status=status)
+        target = urlsplit(requests.compat.urljoin(url, location))
+        here = urlsplit(url)
+        if origin(target.scheme, target.netloc) != origin(here.scheme, here.netloc):
+            raise Redirected("redirected from %s to %s; the collection follows no redirect to another scheme, host "
+                             "or port (credentials would go with it): set host to the address the manager answers on"
+                             % (show_origin(here.scheme, here.netloc), show_origin(target.scheme, target.netloc)),
+                             platform=self.platform, path=path, status=status)
+        if has_body or method not in ("GET", "HEAD", "DELETE"):
+            raise Redirected("%s %s was redirected to %s; a request with a body is not sent again"
+                             % (method, path, _short(target.path or "/")), platform=self.platform, path=path,
+                             status=status)
+        return urlunsplit((here.scheme, here.netloc, target.path, target.query, ""))
 
-    def _read(self, resp, path):
+    def _read(self, resp, path, timeout):
         chunks = []
         size = 0
+        # A server that trickles its answer byte by byte never trips the socket timeout: bound the whole read.
+        limit = time.monotonic() + timeout
         try:
             for chunk in resp.iter_content(65536):
                 size += len(chunk)
                 if size > MAX_BODY:
                     raise BadResponse("the answer is larger than %d MiB" % (MAX_BODY // (1024 * 1024)),
                                       platform=self.platform, path=path, status=resp.status_code)
+                if time.monotonic() > limit:
+                    raise TransientError("the answer took longer than %.1f s (request_timeout) to arrive" % timeout,
+                                         platform=self.platform, path=path, status=resp.status_code)
                 chunks.append(chunk)
         except requests.exceptions.RequestException as exc:
-            raise TransientError("the answer was cut off (%s)" % exc.__class__.__name__,
+            raise TransientError("the answer was cut off after %d bytes (%s)" % (size, _cut_reason(exc)),
                                  platform=self.platform, path=path, status=resp.status_code)
         return b"".join(chunks)
 
@@ -368,10 +414,32 @@ def _conn_reason(exc):
     return exc.__class__.__name__
 
 
-def _ssl_reason(exc):
+def _cut_reason(exc):
     text = str(exc)
-    for word in ("certificate verify failed", "hostname mismatch", "wrong version number",
-                 "self-signed certificate", "unable to get local issuer certificate"):
+    if "IncompleteRead" in text or "incomplete" in text.lower():
+        return "shorter than its Content-Length"
+    return exc.__class__.__name__
+
+
+TLS_REASONS = (
+    ("hostname mismatch", "the certificate is not valid for this host name (host-name mismatch): set host to a "
+                          "name the certificate was issued for"),
+    ("ip address mismatch", "the certificate is not valid for this IP address (host-name mismatch): set host to "
+                            "a name or address the certificate was issued for"),
+    ("certificate has expired", "the certificate has expired"),
+    ("self-signed certificate", "the certificate is self-signed and not trusted; give it (or its CA) with ca_path"),
+    ("unable to get local issuer certificate", "the certificate's CA is not trusted; give the manager's CA with "
+                                               "ca_path, or set validate_certs=false for a lab"),
+    ("certificate verify failed", "the certificate is not trusted; give the manager's CA with ca_path, or set "
+                                  "validate_certs=false for a lab"),
+    ("wrong version number", "the manager does not speak TLS on this port (wrong version number): is it http://?"),
+)
+
+
+def _tls_message(exc, netloc):
+    """What went wrong in the TLS handshake, with the real reason first (not only 'verify failed')."""
+    text = str(exc).lower()
+    for word, advice in TLS_REASONS:
         if word in text:
-            return word
-    return "SSL error"
+            return "TLS verification of %s failed: %s" % (netloc, advice)
+    return "TLS handshake with %s failed (%s)" % (netloc, _short(str(exc), 160))

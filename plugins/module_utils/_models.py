@@ -33,26 +33,60 @@ KINDS = (
 SEVERITIES = ("ok", "info", "warning", "critical")
 
 
+def as_list(value):
+    """``value`` when the payload has a JSON array there, else ``[]`` (a vendor field of the wrong type)."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value):
+    """``value`` when the payload has a JSON object there, else ``{}``."""
+    return value if isinstance(value, dict) else {}
+
+
+def text_or_none(value):
+    """A scalar payload field as text (names, ids, targets); None for null, objects and arrays."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    text = str(value)
+    return text if text else None
+
+
 def message(text, severity=None, message_id=None):
     """One entry of ``messages``."""
     return {
         "severity": _severity(severity),
-        "text": "" if text is None else str(text),
-        "id": message_id or None,
+        "text": "" if text is None else (text if isinstance(text, str) else str(text)),
+        "id": text_or_none(message_id),
     }
 
 
 def _severity(value):
-    if not value:
+    if not value or not isinstance(value, str):
         return "info"
-    value = str(value).strip().lower()
+    value = value.strip().lower()
     if value in ("ok", "success", "informational", "information"):
         return "info" if value != "ok" else "ok"
     if value in ("warning", "warn", "minor"):
         return "warning"
     if value in ("critical", "error", "fatal", "major", "failed", "failure"):
         return "critical"
-    return value
+    return "info"
+
+
+def settle(state, children, what="subtasks"):
+    """One rule for every platform: a parent that finished well is failed when one of its children did not.
+
+    ``children`` are ``(label, state)`` pairs. Returns ``(state, message or None)``; a parent still running
+    keeps running (the children's messages say what went wrong so far).
+    """
+    bad = [(label, child) for label, child in children if child in (FAILED, CANCELLED)]
+    if state != SUCCEEDED or not bad:
+        return state, None
+    text = "finished, but %d of %d %s did not succeed: %s" % (
+        len(bad), len(children), what, ", ".join("%s (%s)" % (show(label), child) for label, child in bad))
+    return FAILED, message(text, "critical")
 
 
 def show(value, limit=80):
@@ -76,11 +110,23 @@ def clamp_percent(value):
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if math.isnan(number) or math.isinf(number):
         return None
     return int(max(0, min(100, round(number))))
+
+
+def ratio(done, total):
+    """``100 * done / total`` for two JSON numbers with ``total > 0``, else None (never an overflow)."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (done, total))
+    if not numbers or not total > 0:
+        return None
+    try:
+        value = 100.0 * (done / total)
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return None if math.isnan(value) or math.isinf(value) else value
 
 
 class Task:
@@ -107,19 +153,21 @@ class Task:
             kind = "other"
         self.id = task_id
         self.platform = platform
-        self.name = name
+        self.name = text_or_none(name)
         self.kind = kind
         self.state = state
         self.percent = clamp_percent(percent)
         self.messages = list(messages or [])
         self.started = iso_time(started)
         self.ended = iso_time(ended)
-        self.vendor_state = vendor_state
-        self.target = target
+        # The platform's own words, unchanged; a vendor that sends an object there gets it as text.
+        self.vendor_state = vendor_state if vendor_state is None or isinstance(vendor_state, str) \
+            else str(vendor_state)
+        self.target = text_or_none(target)
         self.url = url
         self.found = found
         self.raw = raw
-        self.aliases = tuple(a for a in aliases if a)
+        self.aliases = tuple(a for a in aliases if isinstance(a, str) and a)
         self.extra = dict(extra or {})
         self.gone = False
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+from urllib.parse import urlsplit
 
-from ansible_collections.taskstatus.infra.plugins.module_utils._adapter import Adapter
+from ansible_collections.taskstatus.infra.plugins.module_utils._adapter import Adapter, check_bare_id
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
-    AuthError,
     BadResponse,
     HttpError,
     OptionError,
     TaskStatusError,
-    TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
@@ -27,11 +26,20 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     SUCCEEDED,
     UNKNOWN,
     Task,
+    as_dict,
+    as_list,
     message,
+    text_or_none,
 )
 
 ROOT = "/redfish/v1"
 TASKS = ROOT + "/TaskService/Tasks"
+# Paths of resources that are tasks or jobs themselves (anything else is read as a task monitor).
+TASK_PATHS = (
+    re.compile(r"^%s/[^/]+/?$" % re.escape(TASKS)),
+    re.compile(r"^%s/Managers/[^/]+/Jobs/[^/]+/?$" % re.escape(ROOT)),
+    re.compile(r"^%s/JobService/Jobs/[^/]+/?$" % re.escape(ROOT)),
+)
 SESSIONS = ROOT + "/SessionService/Sessions"
 MAX_ID_LENGTH = 1024
 GONE = (404, 410)
@@ -78,18 +86,32 @@ def error_text(data):
     if not isinstance(data, dict) or not isinstance(data.get("error"), dict):
         return None
     err = data["error"]
-    texts = [i.get("Message") for i in err.get("@Message.ExtendedInfo") or [] if isinstance(i, dict)]
+    texts = [text_or_none(i.get("Message")) for i in as_list(err.get("@Message.ExtendedInfo")) if isinstance(i, dict)]
     texts = [t for t in texts if t]
-    return "; ".join(texts) or err.get("message") or err.get("code")
+    return "; ".join(texts) or text_or_none(err.get("message")) or text_or_none(err.get("code"))
+
+
+def session_table_full(resp):
+    """A refused session POST that means "no free session slot": 503, Redfish SessionLimitExceeded, or the
+    iDRAC's 400 RAC0218 ("The maximum number of user sessions is reached")."""
+    if resp.status == 503:
+        return True
+    if resp.status != 400:
+        return False
+    data = resp.json_or_none()
+    ids = [text_or_none(i.get("MessageId")) or "" for i in as_list(as_dict(as_dict(data).get("error")).get(
+        "@Message.ExtendedInfo")) if isinstance(i, dict)]
+    text = (error_text(data) or "").lower()
+    return any(i.endswith(("RAC0218", "SessionLimitExceeded")) for i in ids) or "maximum number of user sessions" in text
 
 
 def infer_kind(data):
-    oem = (data.get("Oem") or {}) if isinstance(data.get("Oem"), dict) else {}
-    dell = oem.get("Dell") if isinstance(oem.get("Dell"), dict) else {}
-    payload = data.get("Payload") if isinstance(data.get("Payload"), dict) else {}
+    oem = as_dict(data.get("Oem"))
+    dell = as_dict(oem.get("Dell"))
+    payload = as_dict(data.get("Payload"))
     words = [payload.get("TargetUri"), data.get("JobType"), dell.get("JobType"), data.get("Id"),
              data.get("Name"), data.get("Description")]
-    text = re.sub(r"[^a-z]", "", " ".join(str(w) for w in words if w).lower())
+    text = re.sub(r"[^a-z]", "", " ".join(text_or_none(w) or "" for w in words).lower())
     for kind, needles in KIND_WORDS:
         if any(n in text for n in needles):
             return kind
@@ -124,60 +146,71 @@ def cisco_empty_slot(oem, cisco, task_state):
     not progress; read as progress they would hold a wait for firmware updates until its timeout.
     """
     return (task_state in (SUCCEEDED, FAILED, CANCELLED) and cisco[0] == RUNNING and not cisco[1]
-            and str(oem.get("FWVersion", "?")).strip().lower() in CISCO_NO_INFO)
+            and (text_or_none(oem.get("FWVersion")) or "?").strip().lower() in CISCO_NO_INFO)
 
 
 def parse_task(data, task_id, url, platform="redfish"):
     """A normalized task from a Redfish Task, a DMTF Job or a Dell job resource."""
     if not isinstance(data, dict):
         raise BadResponse("a task is a JSON object", platform=platform, path=url)
-    oem = data.get("Oem") if isinstance(data.get("Oem"), dict) else {}
-    dell = oem.get("Dell") if isinstance(oem.get("Dell"), dict) else {}
+    oem = as_dict(data.get("Oem"))
+    dell = as_dict(oem.get("Dell"))
     if "TaskState" in data:
         vendor = data.get("TaskState")
-        state = TASK_STATES.get(str(vendor).lower(), UNKNOWN)
+        table = TASK_STATES
     elif "JobState" in data:
         vendor = data.get("JobState")
-        state = JOB_STATES.get(str(vendor).lower(), UNKNOWN)
+        table = JOB_STATES
     else:
         raise BadResponse("the answer is not a Task or Job resource (no TaskState or JobState)",
                           platform=platform, path=url)
-    health = str(data.get("TaskStatus") or data.get("JobStatus") or "").lower()
+    state = table.get(vendor.lower(), UNKNOWN) if isinstance(vendor, str) else UNKNOWN
+    health = (text_or_none(data.get("TaskStatus")) or text_or_none(data.get("JobStatus")) or "").lower()
     if state == SUCCEEDED and health == "critical":
         state = FAILED  # Dell: Completed + TaskStatus Critical is a failure
-    aliases = [dell.get("JobState")] if dell.get("JobState") else []
+    aliases = [dell.get("JobState")]
     percent = data.get("PercentComplete", dell.get("PercentComplete"))
     messages = []
-    for item in data.get("Messages") or []:
+    for item in as_list(data.get("Messages")):
         if isinstance(item, dict):
             messages.append(message(item.get("Message") or item.get("MessageId"),
-                                    item.get("Severity") or item.get("MessageSeverity"),
+                                    item.get("MessageSeverity") or item.get("Severity"),
                                     item.get("MessageId")))
     if dell.get("Message"):
         messages.append(message(dell["Message"], "critical" if state == FAILED else "info", dell.get("MessageId")))
     elif data.get("Message") and "JobState" in data:
         messages.append(message(data["Message"], "critical" if state == FAILED else "info", data.get("MessageId")))
-    cisco = cisco_status(oem.get("Cisco"))
-    if cisco and cisco_empty_slot(oem.get("Cisco"), cisco, state):
+    cisco_oem = as_dict(oem.get("Cisco"))
+    cisco = cisco_status(cisco_oem)
+    if cisco and cisco_empty_slot(cisco_oem, cisco, state):
         messages.append(message("%s: no firmware in this slot (FWVersion %s), nothing is running"
-                                % (cisco[2], oem["Cisco"]["FWVersion"]), "info", None))
+                                % (cisco[2], text_or_none(cisco_oem.get("FWVersion"))), "info", None))
     elif cisco:
         # The CIMC keeps fixed task slots whose TaskState goes stale: its OEM status decides.
         aliases.append(vendor)
         state, oem_percent, vendor = cisco
         percent = oem_percent if oem_percent is not None else percent
         messages.append(message(vendor, "critical" if state == FAILED else "info", None))
-    payload = data.get("Payload") if isinstance(data.get("Payload"), dict) else {}
+    payload = as_dict(data.get("Payload"))
     return Task(
-        task_id, platform, name=data.get("Name") or data.get("Id"), kind=infer_kind(data),
-        state=state, percent=percent, messages=messages,
+        task_id, platform, name=text_or_none(data.get("Name")) or text_or_none(data.get("Id")),
+        kind=infer_kind(data), state=state, percent=percent, messages=messages,
         started=data.get("StartTime") or dell.get("StartTime"),
         ended=data.get("EndTime") or dell.get("CompletionTime"),
         vendor_state=vendor, target=payload.get("TargetUri"), url=url, raw=data, aliases=aliases)
 
 
+def resource_type(data):
+    """``ComputerSystem`` from ``"@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem"``, or None."""
+    odata = data.get("@odata.type") if isinstance(data, dict) else None
+    if not isinstance(odata, str):
+        return None
+    return odata.lstrip("#").split(".", 1)[0] or None
+
+
 class RedfishAdapter(Adapter):
     platform = "redfish"
+    VENDOR_STATES = tuple(sorted(set(JOB_STATES) | set(CISCO_WORDS)))
 
     def __init__(self, http, params):
         super().__init__(http, params)
@@ -187,11 +220,11 @@ class RedfishAdapter(Adapter):
         self.expand = None
         self._root = None
         self.monitor_tasks = {}
-        self.notes = []
+        self.accepted = set()  # task monitors that answered 202 in this run
 
     # Authentication ------------------------------------------------------
-    def headers(self):
-        return {"X-Auth-Token": self.token} if self.token else {}
+    def credentials(self):
+        return ({"X-Auth-Token": self.token} if self.token else {}), self.basic
 
     def login(self):
         if self.params.get("token") and not self.params.get("password"):
@@ -201,49 +234,56 @@ class RedfishAdapter(Adapter):
         user, password = self.params.get("username"), self.params.get("password")
         if not user or not password:
             raise OptionError("username and password (or token) are required", platform=self.platform)
-        method, self.basic = self.params.get("auth_method") or "auto", None
+        method, self.basic, self.token = self.params.get("auth_method") or "auto", None, None
         # The service root is readable without credentials; Links.Sessions names the session collection.
-        sessions = ((self.root().get("Links") or {}).get("Sessions") or {}).get("@odata.id")
+        sessions = as_dict(as_dict(self.root().get("Links")).get("Sessions")).get("@odata.id")
         if method == "session" or (method == "auto" and sessions):
-            resp = self.http.request("POST", sessions or SESSIONS, json_body={"UserName": user, "Password": password},
-                                     retry=False)
+            path = sessions if isinstance(sessions, str) and sessions.startswith(ROOT + "/") else SESSIONS
+            resp = self.http.request("POST", path, json_body={"UserName": user, "Password": password}, retry=False)
             if resp.status in (200, 201) and resp.header("X-Auth-Token"):
-                self.token = resp.header("X-Auth-Token")
-                self.session_uri = resp.header("Location") or (resp.json(dict, allow_empty=True) or {}).get("@odata.id")
+                self.token = self.secret(resp.header("X-Auth-Token"))
+                self.session_uri = self._session_path(path, resp)
                 return
-            if resp.status in (401, 403):
-                raise AuthError("credentials for user %r were refused (%s)" % (user, self._why(resp)),
-                                platform=self.platform, path=SESSIONS, status=resp.status)
-            if method == "session" or resp.status not in (404, 405, 501, 503):
-                if resp.status >= 500:
-                    raise TransientError("cannot create a session: %s" % self._why(resp), platform=self.platform,
-                                         path=SESSIONS, status=resp.status, retry_after=resp.retry_after)
-                raise HttpError("cannot create a session: %s" % self._why(resp), platform=self.platform,
-                                path=SESSIONS, status=resp.status)
-            if resp.status == 503:
-                self.notes.append("the session service refused a new session (HTTP 503, full?); "
-                                  "used HTTP Basic authentication instead")
+            full = session_table_full(resp)
+            if method == "session" or not (full or resp.status in (404, 405, 501)):
+                self.check_login(resp, "credentials for user %r were refused" % user)
+                raise HttpError("cannot create a session: %s" % self.why(resp), platform=self.platform,
+                                path=resp.path, status=resp.status)
+            if full:
+                self.notes.append("the session service refused a new session (HTTP %d: %s); used HTTP Basic "
+                                  "authentication instead" % (resp.status, self.why(resp)))
         self.basic = (user, password)
         self._check_login()
+
+    def _session_path(self, sessions, resp):
+        """Where the new session is deleted: the path of its ``Location`` (kept as a path, on the configured
+        host, whatever authority the service wrote), below the session collection."""
+        body = as_dict(resp.json_or_none())
+        location = resp.header("Location") or body.get("@odata.id")
+        path = urlsplit(location).path.rstrip("/") if isinstance(location, str) else ""
+        if path.startswith(sessions.rstrip("/") + "/") and ".." not in path:
+            return path
+        fallback = sessions.rstrip("/") + "/" + quote_segment(text_or_none(body.get("Id")) or "?")
+        self.notes.append("the new session's Location (%s) is not below %s; it is deleted at %s"
+                          % (text_or_none(location) or "none", sessions, fallback))
+        return fallback
 
     def root(self):
         """The service root (``{}`` when the service does not show it without credentials)."""
         if self._root is None:
-            resp = self._check(self.http.request("GET", ROOT, headers=self.headers(), auth=self.basic))
+            headers, auth = self.credentials()
+            resp = self.transmit("GET", ROOT, headers=headers, auth=auth)
+            if resp.status not in (401, 403):
+                self.classify(resp)
             self._root = resp.json(dict) if resp.status == 200 else {}
         return self._root
 
     def _check_login(self):
-        resp = self.http.request("GET", ROOT + "/TaskService", headers=self.headers(), auth=self.basic)
-        if resp.status in (401, 403):
-            raise AuthError("credentials were refused (%s)" % self._why(resp), platform=self.platform,
-                            path=resp.path, status=resp.status)
-        self._check(resp)
+        self.request("GET", ROOT + "/TaskService")
 
     def logout(self):
         if self.session_uri and self.token:
-            self.http.request("DELETE", self.session_uri, headers=self.headers(), retry=False)
-        self.forget_session()
+            self.logged_out(self.request("DELETE", self.session_uri, final=True))
 
     def forget_session(self):
         if self.session_uri:
@@ -252,42 +292,50 @@ class RedfishAdapter(Adapter):
 
     # Requests --------------------------------------------------------------
     def get(self, path, params=None):
-        resp = self.with_session(
-            lambda: self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params))
-        return self._check(resp)
+        return self.request("GET", path, params=params)
 
-    def _check(self, resp):
-        if resp.status >= 500 and (resp.status != 500 or error_text(resp.json_or_none()) is None):
-            raise TransientError(self._why(resp), platform=self.platform, path=resp.path, status=resp.status,
-                                 retry_after=resp.retry_after)
-        if resp.status == 429:
-            raise TransientError("too many requests", platform=self.platform, path=resp.path, status=429,
-                                 retry_after=resp.retry_after)
-        return resp
-
-    def _why(self, resp):
-        return error_text(resp.json_or_none()) or resp.text(120) or "no details"
+    def why(self, resp):
+        return error_text(resp.json_or_none()) or resp.text(120) or "HTTP %d, no details" % resp.status
 
     # Task ids ---------------------------------------------------------------
+    def check_ids(self, task_ids):
+        for task_id in task_ids:
+            self.resolve(task_id)
+
     def resolve(self, task_id):
-        """``(path, is_monitor)`` for an Id, a task URI or a task-monitor URI."""
+        """``(url, is_monitor)`` for an Id, a task URI or a task-monitor URI; ``OptionError`` for anything else."""
         text = str(task_id)
-        if not text.strip():
-            raise OptionError("task_ids must not hold an empty id", platform=self.platform)
         if len(text) > MAX_ID_LENGTH:
             raise OptionError("task id %r... is %d characters long; a Redfish task id or URI has at most %d"
                               % (text[:40], len(text), MAX_ID_LENGTH), platform=self.platform)
         if not (text.startswith("/") or "://" in text):
-            return TASKS + "/" + quote_segment(text), False
+            return TASKS + "/" + quote_segment(check_bare_id(text, self.platform)), False
         url = self.http.url(text)
         path = self.http.path_of(url)[len(self.http.prefix):]
-        if any(ord(c) < 32 for c in text) or "#" in text or \
+        if any(ord(c) < 32 for c in text) or "#" in text or "%2f" in path.lower() or "%2e" in path.lower() or \
                 posixpath.normpath(path) != path.rstrip("/") or not path.startswith(ROOT + "/"):
-            raise OptionError("task URI %r must be a plain path below %s/ (no '..', '#' or control characters)"
-                              % (text[:120], ROOT), platform=self.platform)
-        is_task = re.match(r"^%s/[^/]+/?$" % re.escape(TASKS), path) or re.match(
-            r"^%s/Managers/[^/]+/Jobs/[^/]+/?$" % re.escape(ROOT), path)
-        return url, not is_task
+            raise OptionError("task URI %r must be a plain path below %s/ (no '..', '#', encoded '/' or control "
+                              "characters)" % (text[:120], ROOT), platform=self.platform)
+        return url, not self.is_task_path(path)
+
+    def is_task_path(self, path):
+        return any(p.match(path) for p in TASK_PATHS)
+
+    def task_link(self, uri):
+        """A server-given link (a monitor's ``@odata.id``) as a task URL on this host, or None.
+
+        Only a link to a Task or Job resource counts; anything else (another monitor, the monitor itself,
+        another host) is ignored, so that links the server gives are followed at most once.
+        """
+        if not isinstance(uri, str):
+            return None
+        path = self.http.local_path(uri)
+        if not path or not self.is_task_path(path[len(self.http.prefix):]):
+            return None
+        try:
+            return self.http.path_of(self.resolve(path)[0])
+        except OptionError:
+            return None
 
     # Reading -----------------------------------------------------------------
     def fetch(self, task_ids):
@@ -297,68 +345,96 @@ class RedfishAdapter(Adapter):
         path, is_monitor = self.resolve(task_id)
         if is_monitor:
             return self._read_monitor(task_id, path)
+        return self._read_task(task_id, path)
+
+    def _read_task(self, task_id, path):
+        url = self.http.url(path)
         resp = self.get(path)
         if resp.status in GONE:
-            return Task(task_id, self.platform, found=False, url=self.http.url(path),
-                        messages=[message("no such task", "warning")])
+            return Task(task_id, self.platform, found=False, url=url, messages=[message("no such task", "warning")])
         self._fail_unless_ok(resp)
-        return parse_task(resp.json(dict), task_id, self.http.url(path))
+        return parse_task(resp.json(dict), task_id, url)
 
     def _fail_unless_ok(self, resp):
         if resp.status != 200:
-            raise HttpError(self._why(resp), platform=self.platform, path=resp.path, status=resp.status)
+            raise HttpError(self.why(resp), platform=self.platform, path=resp.path, status=resp.status)
 
     def _read_monitor(self, task_id, path):
         url = self.http.url(path)
         resp = self.get(path)
         body = resp.json_or_none()
         if resp.status == 202:
+            self.accepted.add(url)
             self.hint(resp.retry_after)
             if isinstance(body, dict) and ("TaskState" in body or "JobState" in body):
-                if body.get("@odata.id"):
-                    self.monitor_tasks[task_id] = body["@odata.id"]
+                link = self.task_link(body.get("@odata.id"))
+                if link and self.http.url(link) != url:
+                    self.monitor_tasks[task_id] = link
                 task = parse_task(body, task_id, url)
                 if task.terminal or task.state == UNKNOWN:
                     task.state = RUNNING  # 202 means the operation is still under way
                 return task
             return Task(task_id, self.platform, state=RUNNING, vendor_state="202 Accepted", url=url)
         if resp.status in (200, 201, 204):
-            if isinstance(body, dict) and "TaskState" in body:
+            if isinstance(body, dict) and ("TaskState" in body or "JobState" in body):
                 return parse_task(body, task_id, url)
-            info = [message(i.get("Message") or i.get("MessageId"), i.get("Severity"), i.get("MessageId"))
-                    for i in (body or {}).get("@Message.ExtendedInfo") or [] if isinstance(i, dict)] \
-                if isinstance(body, dict) else []
-            done = Task(task_id, self.platform, state=SUCCEEDED, percent=100, messages=info,
-                        vendor_state="%d %s" % (resp.status, "No Content" if resp.status == 204 else "OK"),
-                        url=url, raw=body, kind=infer_kind(body) if isinstance(body, dict) else "other")
-            return self._with_task_resource(task_id, done, path)
+            return self._monitor_done(task_id, path, resp, body)
         if resp.status in GONE:
             known = self.monitor_tasks.get(task_id)
             if known:
-                task = self._fetch_one(known)
-                task.id = task_id
+                task = self._read_task(task_id, known)
                 if task.found:
                     return task
             return Task(task_id, self.platform, found=False, url=url,
                         messages=[message("the task monitor answers %d" % resp.status, "warning")])
+        if resp.status >= 400 and url in self.accepted:
+            return Task(task_id, self.platform, state=FAILED, url=url, raw=body, vendor_state="%d" % resp.status,
+                        messages=[message(self.why(resp), "critical", None)])
         if resp.status >= 400:
-            return Task(task_id, self.platform, state=FAILED, url=url, raw=body,
-                        vendor_state="%d" % resp.status,
-                        messages=[message(self._why(resp), "critical", None)])
+            raise HttpError("%s (this URI never answered 202 as a task monitor in this run)" % self.why(resp),
+                            platform=self.platform, path=resp.path, status=resp.status)
         raise BadResponse("unexpected answer from a task monitor", platform=self.platform,
                           path=resp.path, status=resp.status)
 
-    def _with_task_resource(self, task_id, done, monitor):
-        """The monitor's final answer, completed by its Task resource (name, kind, times, messages)."""
+    def _monitor_done(self, task_id, path, resp, body):
+        """A monitor's final answer (200/201/204 without a Task body).
+
+        It counts as the operation's success only for a URI that answered 202 in this run, or whose Task
+        resource names it as its TaskMonitor. Anything else stays unknown, or is refused when the body says
+        what it is (``/redfish/v1/Systems/1`` answers 200 too).
+        """
+        info = [message(i.get("Message") or i.get("MessageId"), i.get("MessageSeverity") or i.get("Severity"),
+                        i.get("MessageId"))
+                for i in as_list(as_dict(body).get("@Message.ExtendedInfo")) if isinstance(i, dict)]
+        vendor = "%d %s" % (resp.status, "No Content" if resp.status == 204 else "OK")
+        url = self.http.url(path)
         known = self.monitor_tasks.get(task_id)
-        task = self._fetch_one(known) if known else self._task_behind(monitor)
-        if task is None or not task.found:
-            return done
-        task.id = task_id
-        if not task.terminal:
-            task.state, task.percent = done.state, done.percent  # the monitor's answer is final
-        task.messages.extend(m for m in done.messages if m not in task.messages)
-        return task
+        task = self._task_resource(task_id, known) if known else self._task_behind(path)
+        if task is not None:
+            task.id = task_id
+            if url in self.accepted and not task.terminal:
+                task.state, task.percent = SUCCEEDED, 100  # the monitor's answer is final
+            task.messages.extend(m for m in info if m not in task.messages)
+            return task
+        if url in self.accepted:
+            return Task(task_id, self.platform, state=SUCCEEDED, percent=100, messages=info, vendor_state=vendor,
+                        url=url, raw=body, kind=infer_kind(body) if isinstance(body, dict) else "other")
+        kind = resource_type(body)
+        if kind and kind not in ("Task", "Job"):
+            raise OptionError("task id %s is a %s resource, not a task, a job or a task monitor"
+                              % (task_id if len(str(task_id)) < 120 else str(task_id)[:120], kind),
+                              platform=self.platform)
+        return Task(task_id, self.platform, state=UNKNOWN, messages=info + [message(
+            "answered %s before this run saw it as a task monitor (202), and no Task names it: its outcome "
+            "is unknown" % vendor, "warning")], vendor_state=vendor, url=url, raw=body)
+
+    def _task_resource(self, task_id, path):
+        """The Task a monitor named, read once; None when it cannot be read."""
+        try:
+            task = self._read_task(task_id, path)
+        except TaskStatusError:
+            return None
+        return task if task.found else None
 
     def _task_behind(self, monitor):
         """The Task of a monitor that finished before it was first read, or None.
@@ -367,42 +443,45 @@ class RedfishAdapter(Adapter):
         public-pmem-configuration does); it counts only when that Task names this monitor in TaskMonitor.
         Nothing here may fail the read: the monitor has given the final answer, and some give it only once.
         """
-        candidate = TASKS + "/" + self.http.path_of(monitor).rstrip("/").rsplit("/", 1)[-1]
         try:
+            candidate = TASKS + "/" + self.http.path_of(monitor).rstrip("/").rsplit("/", 1)[-1]
             resp = self.get(candidate)
+            body = resp.json_or_none() if resp.status == 200 else None
+            if not isinstance(body, dict) or "TaskState" not in body or not isinstance(body.get("TaskMonitor"), str):
+                return None
+            named = self.http.local_path(body["TaskMonitor"])
+            if not named or named.rstrip("/") != self.http.path_of(self.http.url(monitor)).rstrip("/"):
+                return None
+            task = parse_task(body, candidate, self.http.url(candidate))
         except TaskStatusError:
             return None
-        body = resp.json_or_none() if resp.status == 200 else None
-        if not isinstance(body, dict) or "TaskState" not in body or not isinstance(body.get("TaskMonitor"), str):
-            return None
-        named = self.http.path_of(self.http.url(body["TaskMonitor"])).rstrip("/")
-        if named != self.http.path_of(monitor).rstrip("/"):
-            return None
-        return parse_task(body, candidate, self.http.url(candidate))
+        self.accepted.add(self.http.url(monitor))  # the Task vouches for the monitor: its answer is final
+        return task
 
     def list_tasks(self, filters):
         params = dict(filters.get("native") or {})
         members = self._collection(TASKS, params)
         tasks = []
         for member in members:
-            if not isinstance(member, dict) or not member.get("@odata.id"):
+            uri = member.get("@odata.id") if isinstance(member, dict) else None
+            if not isinstance(uri, str) or not uri:
                 raise BadResponse("a Members entry has no @odata.id", platform=self.platform, path=TASKS)
-            uri = member["@odata.id"]
+            url = self.http.url(uri)
             if "TaskState" in member or "JobState" in member:
-                task = parse_task(member, member.get("Id") or uri, self.http.url(uri))
+                task = parse_task(member, text_or_none(member.get("Id")) or uri, url)
             else:
                 resp = self.get(uri)
                 if resp.status in GONE:
                     continue  # finished and deleted between the two requests
                 self._fail_unless_ok(resp)
                 data = resp.json(dict)
-                task = parse_task(data, data.get("Id") or uri, self.http.url(uri))
+                task = parse_task(data, text_or_none(data.get("Id")) or uri, url)
             tasks.append(task)
         return tasks
 
     def _collection(self, path, params):
         if self.expand is None:
-            expand = (self.root().get("ProtocolFeaturesSupported") or {}).get("ExpandQuery") or {}
+            expand = as_dict(as_dict(self.root().get("ProtocolFeaturesSupported")).get("ExpandQuery"))
             self.expand = bool(expand.get("ExpandAll") or expand.get("Levels"))
         if self.expand and "$expand" not in params:
             params["$expand"] = ".($levels=1)"
@@ -419,4 +498,6 @@ class RedfishAdapter(Adapter):
             next_path, params = data.get("Members@odata.nextLink"), None
             if not next_path:
                 return members
+            if not isinstance(next_path, str):
+                raise BadResponse("Members@odata.nextLink is not a URI", platform=self.platform, path=resp.path)
         raise BadResponse("the task collection pages do not end", platform=self.platform, path=path)

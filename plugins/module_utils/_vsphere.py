@@ -14,7 +14,6 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     BadResponse,
     HttpError,
     OptionError,
-    TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
@@ -24,7 +23,11 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     SUCCEEDED,
     UNKNOWN,
     Task,
+    as_dict,
+    as_list,
     message,
+    ratio,
+    text_or_none,
 )
 
 API, REST = "api", "rest"
@@ -54,7 +57,8 @@ def localizable(msg):
         return msg or None
     if not isinstance(msg, dict):
         return None
-    return msg.get("localized") or msg.get("default_message") or msg.get("id") or None
+    return text_or_none(msg.get("localized")) or text_or_none(msg.get("default_message")) or \
+        text_or_none(msg.get("id"))
 
 
 def vapi_error(data):
@@ -67,7 +71,7 @@ def vapi_error(data):
         kind, body = str(data.get("error_type") or "ERROR").upper(), data
     else:
         return None
-    texts = [localizable(m) for m in body.get("messages") or []]
+    texts = [localizable(m) for m in as_list(body.get("messages"))]
     return kind, "; ".join(t for t in texts if t) or kind.lower()
 
 
@@ -79,15 +83,16 @@ def error_messages(error):
         return [(error, None)] if error else []
     if isinstance(error, dict):
         body = error.get("value") if isinstance(error.get("value"), dict) else error
-        out = [(localizable(m), m.get("id") if isinstance(m, dict) else None) for m in body.get("messages") or []]
+        out = [(localizable(m), m.get("id") if isinstance(m, dict) else None) for m in as_list(body.get("messages"))]
         out = [o for o in out if o[0]]
-        return out or [(str(body.get("error_type") or error.get("type") or "error"), None)]
+        return out or [(text_or_none(body.get("error_type")) or text_or_none(error.get("type")) or "error", None)]
     return [(str(error), None)]
 
 
 def infer_kind(service, operation):
+    service, operation = text_or_none(service) or "", text_or_none(operation) or ""
     for service_re, operation_re, kind in KIND_RULES:
-        if re.match(service_re, service or "") and re.match(operation_re, operation or ""):
+        if re.match(service_re, service) and re.match(operation_re, operation):
             return kind
     return "other"
 
@@ -99,34 +104,28 @@ def parse_info(info, task_id, url, platform="vsphere", path=None):
                           path=path or url)
     vendor = info["status"]
     state = STATUS.get(vendor.upper(), UNKNOWN)
-    progress = info.get("progress") if isinstance(info.get("progress"), dict) else {}
-    total, completed = progress.get("total"), progress.get("completed")
-    percent = None
-    if _number(total) and total > 0 and _number(completed):
-        percent = 100.0 * completed / total
+    progress = as_dict(info.get("progress"))
+    percent = ratio(progress.get("completed"), progress.get("total"))
     messages = []
     text = localizable(progress.get("message"))
     if text:
-        pid = progress["message"].get("id") if isinstance(progress["message"], dict) else None
+        pid = as_dict(progress["message"]).get("id")
         messages.append(message(text, "info", pid))
     for text, mid in error_messages(info.get("error")):
         messages.append(message(text, "critical", mid))
     if vendor.upper() == "BLOCKED":  # first, so that the vendor's own words stay the latest message
         messages.insert(0, message("BLOCKED: the task waits for another operation or for input", "warning"))
-    service, operation = info.get("service"), info.get("operation")
+    service, operation = text_or_none(info.get("service")), text_or_none(info.get("operation"))
     target = info.get("target")
-    if isinstance(target, dict) and target.get("id"):
-        target = "%s:%s" % (target.get("type"), target["id"]) if target.get("type") else str(target["id"])
+    if isinstance(target, dict) and text_or_none(target.get("id")):
+        kind = text_or_none(target.get("type"))
+        target = "%s:%s" % (kind, text_or_none(target["id"])) if kind else text_or_none(target["id"])
     elif not isinstance(target, str):
         target = None
-    name = localizable(info.get("description")) or ".".join(str(p) for p in (service, operation) if p) or task_id
+    name = localizable(info.get("description")) or ".".join(p for p in (service, operation) if p) or task_id
     return Task(task_id, platform, name=name, kind=infer_kind(service, operation), state=state,
                 percent=percent, messages=messages, started=info.get("start_time"), ended=info.get("end_time"),
                 vendor_state=vendor, target=target, url=url, raw=info)
-
-
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def check_task_id(task_id, platform="vsphere"):
@@ -148,6 +147,7 @@ def check_task_id(task_id, platform="vsphere"):
 
 class VsphereAdapter(Adapter):
     platform = "vsphere"
+    VENDOR_STATES = tuple(s.lower() for s in STATUS)
 
     def __init__(self, http, params):
         super().__init__(http, params)
@@ -158,6 +158,9 @@ class VsphereAdapter(Adapter):
         self.notes = []
 
     # Sessions ----------------------------------------------------------------
+    def credentials(self):
+        return ({HEADER: self.token} if self.token else {}), None
+
     def login(self):
         user, password = self.params.get("username"), self.params.get("password")
         if self.params.get("token") and not self.ever_logged_in:
@@ -180,55 +183,42 @@ class VsphereAdapter(Adapter):
                     raise BadResponse("the new session is not a session id (%s)" % (
                         "a JSON string" if flavour == API else '{"value": "<session id>"}'),
                         platform=self.platform, path=path, status=resp.status)
-                self.token, self.own_session, self.flavour, self.session_path = token, True, flavour, path
+                self.token, self.own_session, self.flavour, self.session_path = self.secret(token), True, flavour, path
                 return
-            if resp.status in (401, 403):
-                raise AuthError("credentials for user %r were refused (%s)" % (user, self._why(resp)),
-                                platform=self.platform, path=path, status=resp.status)
+            self.check_login(resp, "credentials for user %r were refused" % user)
             if flavour == API and self._endpoint_missing(resp):
                 continue  # no /api (vCenter before 7.0 U2): try /rest
-            self._raise(resp, "cannot create a session: ")
+            raise HttpError("cannot create a session: %s" % self.why(resp), platform=self.platform, path=resp.path,
+                            status=resp.status)
         raise HttpError("this vCenter has neither /api/session nor /rest/com/vmware/cis/session",
                         platform=self.platform, path=SESSION[REST], status=404)
 
     def _check_token(self):
         for flavour, method, params in ((API, "GET", None), (REST, "POST", {"~action": "get"})):
-            resp = self.http.request(method, SESSION[flavour], headers=self._headers(), params=params,
-                                     retry=method == "GET" or None)
+            headers, _auth = self.credentials()
+            resp = self.transmit(method, SESSION[flavour], headers=headers, params=params,
+                                 retry=method == "GET" or None)
+            self.check_login(resp, "the session given in token was refused")
             if resp.status == 200:
                 self.flavour = flavour
                 return
-            if resp.status in (401, 403):
-                raise AuthError("the session given in token was refused (%s)" % self._why(resp),
-                                platform=self.platform, path=resp.path, status=resp.status)
             if not (flavour == API and self._endpoint_missing(resp)):
-                self._raise(resp, "cannot check the session given in token: ")
+                raise HttpError("cannot check the session given in token: %s" % self.why(resp),
+                                platform=self.platform, path=resp.path, status=resp.status)
         raise HttpError("this vCenter has no session API", platform=self.platform, path=SESSION[REST])
 
     def logout(self):
         if self.own_session and self.token:
-            self.http.request("DELETE", self.session_path, headers=self._headers(), retry=False)
-        self.forget_session()
+            self.logged_out(self.request("DELETE", self.session_path, final=True))
 
     def forget_session(self):
         self.token = None
         self.own_session = False
 
-    def _headers(self):
-        return {HEADER: self.token} if self.token else {}
-
     # Requests ----------------------------------------------------------------
     def call(self, method, path, params=None, json_body=None):
         """One request with the session; a 401 after login (idle timeout) logs in again, once."""
-        resp = self.with_session(lambda: self.http.request(method, path, headers=self._headers(), params=params,
-                                                           json_body=json_body, retry=True))
-        if resp.status in (429, 502, 503, 504) or (resp.status >= 500 and self._kind(resp) != "RESOURCE_INACCESSIBLE"):
-            raise TransientError(self._why(resp), platform=self.platform, path=resp.path, status=resp.status,
-                                 retry_after=resp.retry_after)
-        if resp.status in (401, 403):
-            raise AuthError("access refused (%s)" % self._why(resp), platform=self.platform, path=resp.path,
-                            status=resp.status)
-        return resp
+        return self.request(method, path, params=params, json_body=json_body, retry=True)
 
     def relogin(self):
         if not (self.params.get("username") and self.params.get("password")):
@@ -240,21 +230,26 @@ class VsphereAdapter(Adapter):
         err = vapi_error(resp.json_or_none())
         return err[0] if err else None
 
-    def _why(self, resp):
+    def why(self, resp):
         err = vapi_error(resp.json_or_none())
-        if err:
-            return "%s: %s" % (err[0].lower(), err[1])
-        return resp.text(120) or "no details"
+        if not err:
+            return resp.text(120) or "HTTP %d, no details" % resp.status
+        text = "%s: %s" % (err[0].lower(), err[1])
+        if err[0] == "RESOURCE_INACCESSIBLE" and self.http.path_of(resp.path).endswith("/cis/tasks"):
+            text += (" (more than 1000 tasks match the filter, or a task's state cannot be accessed: narrow "
+                     "filters.native (status, operations, targets, users) or give task_ids)")
+        return text
 
     def _endpoint_missing(self, resp):
         """404/405 without a vAPI error: the path does not exist on this vCenter."""
         return resp.status in (404, 405) and vapi_error(resp.json_or_none()) is None
 
     def _raise(self, resp, prefix=""):
-        if resp.status >= 500 or resp.status == 429:
-            raise TransientError(prefix + self._why(resp), platform=self.platform, path=resp.path,
-                                 status=resp.status, retry_after=resp.retry_after)
-        raise HttpError(prefix + self._why(resp), platform=self.platform, path=resp.path, status=resp.status)
+        raise HttpError(prefix + self.why(resp), platform=self.platform, path=resp.path, status=resp.status)
+
+    def check_ids(self, task_ids):
+        for task_id in task_ids:
+            check_task_id(task_id, self.platform)
 
     # Reading -----------------------------------------------------------------
     def fetch(self, task_ids):
@@ -267,7 +262,7 @@ class VsphereAdapter(Adapter):
             for start in range(0, len(unique), CHUNK[self.flavour or API]):
                 infos.update(self._list({"tasks": unique[start:start + CHUNK[self.flavour or API]]}, {}))
         except HttpError as exc:
-            if exc.status not in (400, 500):
+            if exc.status != 400:
                 raise
             # For instance tasks of different providers in one list: read them one by one.
             self.notes.append("vCenter refused to list these tasks together (%s); read them one by one" % exc.message)
@@ -356,11 +351,6 @@ class VsphereAdapter(Adapter):
                 return self._list_answer(resp, flavour)
             if flavour == API and self._endpoint_missing(resp):
                 continue
-            if self._kind(resp) == "RESOURCE_INACCESSIBLE":
-                raise HttpError("vCenter cannot list these tasks: more than 1000 tasks match the filter, or a "
-                                "task's state cannot be accessed (%s); narrow filters.native (status, operations, "
-                                "targets, users) or give task_ids" % self._why(resp),
-                                platform=self.platform, path=resp.path, status=resp.status)
             self._raise(resp, "cannot list tasks: ")
         raise HttpError("this vCenter serves neither /api/cis/tasks nor /rest/cis/tasks", platform=self.platform,
                         path=TASKS[REST], status=404)
@@ -385,6 +375,6 @@ class VsphereAdapter(Adapter):
             if not isinstance(pairs, list) or not all(isinstance(p, dict) and "key" in p for p in pairs):
                 raise BadResponse('the answer is not {"value": [{"key": id, "value": Info}, ...]}',
                                   platform=self.platform, path=resp.path, status=resp.status)
-            data = dict((p["key"], p.get("value")) for p in pairs)
+            data = dict((text_or_none(p["key"]) or "?", p.get("value")) for p in pairs)
         return dict((key, parse_info(info, key, self.http.url(self._task_path(key, flavour)), self.platform,
                                      resp.path)) for key, info in data.items())

@@ -71,7 +71,7 @@ class WaitAborted(TaskStatusError):
 class Waiter:
     def __init__(self, adapter, deadline, interval=10.0, max_interval=60.0, until="all",
                  states=None, fail_on=DEFAULT_FAIL_ON, unreachable_timeout=900.0,
-                 sleep=time.sleep):
+                 sleep=time.sleep, observer=None):
         self.adapter = adapter
         self.deadline = deadline
         self.interval = float(interval)
@@ -81,7 +81,11 @@ class Waiter:
         self.fail_on = frozenset(s.lower() for s in (fail_on or ()))
         self.unreachable_timeout = float(unreachable_timeout)
         self.sleep = sleep
+        self.observer = observer
         self.polls = 0
+        self.tasks = []
+        self.last_error = None
+        self.errors_in_a_row = 0
 
     # Predicates ---------------------------------------------------------
     def failures(self, tasks):
@@ -96,14 +100,17 @@ class Waiter:
     # The loop -------------------------------------------------------------
     def look_once(self, task_ids):
         """Check mode: one read-only look, unknown ids allowed."""
-        tasks = self.adapter.poll(task_ids)
+        self.tasks = self.adapter.poll(task_ids)
         self.polls = 1
-        msg = "check mode: looked once and did not wait. " + summary(tasks)
-        return WaitOutcome(tasks, 1, self.deadline.elapsed(), msg=msg)
+        msg = "check mode: looked once and did not wait. " + summary(self.tasks)
+        return WaitOutcome(self.tasks, 1, self.deadline.elapsed(), msg=msg)
+
+    def partial(self, msg=""):
+        """What is known so far, for a wait that ends in an error."""
+        return WaitOutcome(self.tasks, self.polls, self.deadline.elapsed(), failed=True, msg=msg)
 
     def wait(self, task_ids):
         platform = self.adapter.platform
-        tasks = []
         down_since = None
         delay = self.interval
         while True:
@@ -112,20 +119,32 @@ class Waiter:
                 tasks = self.adapter.poll(task_ids)
             except TransientError as exc:
                 self.polls += 1
+                self.last_error = exc
+                self.errors_in_a_row += 1
                 now = self.deadline.clock()
                 down_since = now if down_since is None else down_since
                 if now - down_since >= self.unreachable_timeout:
-                    outcome = self._outcome(tasks, failed=True)
+                    outcome = self._outcome(self.tasks, failed=True)
                     outcome.msg = ("%s unreachable for %.0f s in a row (unreachable_timeout): %s. Last known: %s"
-                                   % (platform, now - down_since, exc, summary(tasks) if tasks else "nothing yet"))
+                                   % (platform, now - down_since, exc,
+                                      summary(self.tasks) if self.tasks else "nothing yet"))
                     raise WaitAborted(outcome.msg, outcome, platform=platform)
                 hint = exc.retry_after
                 delay = min(self.max_interval, delay * 2) if down_since != now else self.interval
+            except TaskStatusError as exc:
+                self.polls += 1
+                outcome = self._outcome(self.tasks, failed=True)
+                outcome.msg = str(exc) + (". Last known: " + summary(self.tasks) if self.tasks else "")
+                raise WaitAborted(outcome.msg, outcome, platform=platform)
             else:
                 self.polls += 1
+                self.tasks = tasks
+                self.errors_in_a_row = 0
                 down_since = None
                 delay = self.interval
                 hint = self.adapter.retry_hint
+                if self.observer is not None:
+                    self.observer(tasks)
                 missing = [t for t in tasks if not t.found and not t.gone]
                 if missing:
                     outcome = self._outcome(tasks, failed=True)
@@ -148,15 +167,25 @@ class Waiter:
                     return outcome
             left = self.deadline.left()
             if left is None or left <= FINAL_POLL_MARGIN * 2:
-                outcome = self._outcome(tasks, failed=True, timed_out=True)
-                outcome.msg = "timed out after %.0f s: %s" % (
-                    self.deadline.elapsed(), summary(tasks, pending_only=True) if tasks else
-                    "%s never answered" % platform)
-                return outcome
+                return self._timed_out()
             pause = delay
             if hint is not None:
                 pause = max(pause, clamp_retry_after(hint))
             self.sleep(max(0.0, min(pause, left - FINAL_POLL_MARGIN)))
+
+    def _timed_out(self):
+        outcome = self._outcome(self.tasks, failed=True, timed_out=True)
+        platform = self.adapter.platform
+        if self.errors_in_a_row and self.tasks:
+            tail = "%s; the last %d poll%s failed: %s" % (
+                summary(self.tasks, pending_only=True), self.errors_in_a_row,
+                "" if self.errors_in_a_row == 1 else "s", self.last_error)
+        elif self.errors_in_a_row:
+            tail = "no poll succeeded (%d tried); the last error: %s" % (self.errors_in_a_row, self.last_error)
+        else:
+            tail = summary(self.tasks, pending_only=True) if self.tasks else "%s never answered" % platform
+        outcome.msg = "timed out after %.0f s: %s" % (self.deadline.elapsed(), tail)
+        return outcome
 
     def _outcome(self, tasks, failed=False, timed_out=False):
         return WaitOutcome(tasks, self.polls, self.deadline.elapsed(), timed_out=timed_out, failed=failed)

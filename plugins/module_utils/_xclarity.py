@@ -16,11 +16,9 @@ import re
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._adapter import Adapter
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
-    AuthError,
     BadResponse,
     HttpError,
     OptionError,
-    TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
@@ -31,7 +29,12 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     SUCCEEDED,
     UNKNOWN,
     Task,
+    as_dict,
+    as_list,
     message,
+    ratio,
+    settle,
+    text_or_none,
 )
 
 SESSIONS = "/sessions"
@@ -68,11 +71,13 @@ def error_text(data):
     if not isinstance(data, dict):
         return None
     err = data.get("errorMsg") if isinstance(data.get("errorMsg"), dict) else data
-    items = [m for m in err.get("messages") or [] if isinstance(m, dict) and (m.get("text") or m.get("id"))]
+    items = [(text_or_none(m.get("text")), text_or_none(m.get("id"))) for m in as_list(err.get("messages"))
+             if isinstance(m, dict)]
+    items = [(text, mid) for text, mid in items if text or mid]
     if not items:
         return None
-    texts = ["%s (%s)" % (m.get("text") or m["id"], m["id"]) if m.get("id") else str(m["text"]) for m in items]
-    return "; ".join(texts), [m.get("id") for m in items]
+    texts = ["%s (%s)" % (text or mid, mid) if mid else text for text, mid in items]
+    return "; ".join(texts), [mid for _text, mid in items]
 
 
 def vendor_messages(data):
@@ -80,9 +85,9 @@ def vendor_messages(data):
     err = data.get("errorMsg") if isinstance(data, dict) else None
     if not isinstance(err, dict):
         return [], None
-    result = str(err.get("result") or "").lower() or None
+    result = (text_or_none(err.get("result")) or "").lower() or None
     return [message(m.get("text") or m.get("id"), result, m.get("id"))
-            for m in err.get("messages") or [] if isinstance(m, dict)], result
+            for m in as_list(err.get("messages")) if isinstance(m, dict)], result
 
 
 def as_time(value):
@@ -98,13 +103,8 @@ def as_time(value):
     return when.replace(microsecond=0).isoformat()
 
 
-def ratio(done, total):
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (done, total))
-    return 100.0 * done / total if numbers and total > 0 else None
-
-
 def infer_kind(*words):
-    text = re.sub(r"[^a-z]", "", " ".join(str(w) for w in words if w).lower())
+    text = re.sub(r"[^a-z]", "", " ".join(text_or_none(w) or "" for w in words).lower())
     for kind, needles in KIND_WORDS:
         if any(n in text for n in needles):
             return kind
@@ -115,7 +115,7 @@ def parse_export(data, task_id, url, platform="xclarity"):
     """A normalized task from a ``GET /updateRepositories/firmware/status`` answer."""
     if not isinstance(data, dict) or not ("progress" in data or "state" in data):
         raise BadResponse("an export status is a JSON object with progress and state", platform=platform, path=url)
-    word = str(data.get("state") or "").strip().lower()
+    word = (text_or_none(data.get("state")) or "").strip().lower()
     progress = data.get("progress")
     messages, result = vendor_messages(data)
     if word in EXPORT_STATES:
@@ -138,12 +138,17 @@ def parse_export(data, task_id, url, platform="xclarity"):
         if finer is None:
             finer = ratio(data.get("downloadednum"), data.get("total"))
         percent = finer if finer is not None else progress
-        if state in (PENDING, RUNNING) and percent is not None:
+        if state in (PENDING, RUNNING) and isinstance(percent, (int, float)) and not isinstance(percent, bool):
             percent = min(99, percent)
-    return Task(task_id, platform, name=data.get("current") or "repository export %s" % task_id.split(":", 1)[-1],
+    return Task(task_id, platform, name=text_or_none(data.get("current")) or
+                "repository export %s" % str(task_id).split(":", 1)[-1],
                 kind="repository_export", state=state, percent=percent, messages=messages,
                 vendor_state=data.get("state") or ("progress %s" % progress), target=data.get("current") or None,
                 url=url, raw=data)
+
+
+def job_state(word):
+    return JOB_STATES.get(word.strip().lower(), UNKNOWN) if isinstance(word, str) else UNKNOWN
 
 
 def parse_job(data, task_id, url, platform="xclarity"):
@@ -152,33 +157,44 @@ def parse_job(data, task_id, url, platform="xclarity"):
     if not isinstance(status, dict) or "state" not in status:
         raise BadResponse("a job is a JSON object with status.state", platform=platform, path=url)
     vendor = status.get("state")
-    state = JOB_STATES.get(str(vendor).strip().lower(), UNKNOWN)
+    state = job_state(vendor)
     severity = "critical" if state == FAILED else ("warning" if "error" in str(vendor).lower() else "info")
-    messages = [message(data["messageDisplay"], severity, data.get("messageID"))] if data.get("messageDisplay") else []
-    return Task(task_id, platform, name=data.get("name") or "job %s" % data.get("id", task_id),
+    messages = [message(data["messageDisplay"], severity, data.get("messageID"))] \
+        if text_or_none(data.get("messageDisplay")) else []
+    return Task(task_id, platform, name=text_or_none(data.get("name")) or "job %s" % (
+                text_or_none(data.get("id")) or task_id),
                 kind=infer_kind(data.get("category"), data.get("typeId"), data.get("messageDisplay")),
                 state=state, percent=100 if state == SUCCEEDED else status.get("percentage"), messages=messages,
                 started=as_time(data.get("startTime")), ended=as_time(data.get("endTime")),
-                vendor_state=vendor, target=data.get("uuid") or None, url=url, raw=data)
+                vendor_state=vendor, target=data.get("uuid"), url=url, raw=data)
 
 
 def parse_task(data, task_id, url, platform="xclarity"):
-    """A normalized task from one ``GET /tasks/{ids}`` entry; troubled subtasks become messages."""
+    """A normalized task from one ``GET /tasks/{ids}`` entry; troubled subtasks become messages.
+
+    A task that says ``Complete`` while one of its subtasks failed or was cancelled did not succeed: the
+    rule every platform follows (``settle``).
+    """
     if not isinstance(data, dict) or "status" not in data:
         raise BadResponse("a task is a JSON object with status", platform=platform, path=url)
     vendor = data.get("status")
-    state = JOB_STATES.get(str(vendor).strip().lower(), UNKNOWN)
     messages = []
+    children = []
     for child in _walk(data.get("children")):
-        word = str(child.get("status"))
-        child_state = JOB_STATES.get(word.strip().lower(), UNKNOWN)
+        word = text_or_none(child.get("status")) or "?"
+        child_state = job_state(word)
+        label = text_or_none(child.get("name")) or text_or_none(child.get("description")) or ""
+        children.append(("%s (%s)" % (label, text_or_none(child.get("jobUID"))), child_state))
         if child_state in (FAILED, CANCELLED) or "error" in word.lower():
-            label = child.get("name") or child.get("description") or ""
-            messages.append(message("subtask %s (%s): %s" % (label, child.get("jobUID"), word),
+            messages.append(message("subtask %s (%s): %s" % (label, text_or_none(child.get("jobUID")), word),
                                     "critical" if child_state == FAILED else "warning", None))
-    if data.get("description") and state in (FAILED, CANCELLED) and not messages:
+    state, verdict = settle(job_state(vendor), children)
+    if text_or_none(data.get("description")) and state in (FAILED, CANCELLED) and not messages:
         messages.append(message(data["description"], "critical", None))
-    return Task(task_id, platform, name=data.get("name") or data.get("description") or "task %s" % data.get("jobUID"),
+    if verdict:
+        messages.append(verdict)
+    return Task(task_id, platform, name=text_or_none(data.get("name")) or text_or_none(data.get("description")) or
+                "task %s" % text_or_none(data.get("jobUID")),
                 kind=infer_kind(data.get("name"), data.get("description"), data.get("targetResourceType")),
                 state=state, percent=100 if state == SUCCEEDED else data.get("percentage"), messages=messages,
                 started=as_time(data.get("startTime")), ended=as_time(data.get("endTime")),
@@ -186,7 +202,7 @@ def parse_task(data, task_id, url, platform="xclarity"):
 
 
 def _walk(children, depth=0):
-    for child in children or []:
+    for child in as_list(children):
         if isinstance(child, dict) and depth < 8:
             yield child
             yield from _walk(child.get("children"), depth + 1)
@@ -220,98 +236,77 @@ def split_id(task_id, platform="xclarity"):
 
 class XclarityAdapter(Adapter):
     platform = "xclarity"
+    VENDOR_STATES = tuple(sorted(set(JOB_STATES) | set(EXPORT_STATES)))
 
     def __init__(self, http, params):
         super().__init__(http, params)
         self.csrf = None
         self.basic = None
         self.spelling = None
-        self.notes = []
-        for task_id in params.get("task_ids") or []:
+
+    def check_ids(self, task_ids):
+        for task_id in task_ids:
             split_id(task_id, self.platform)  # a malformed id fails before any login
 
     # Authentication ------------------------------------------------------
-    def headers(self):
-        return {"X-Csrf-Token": self.csrf} if self.csrf else {}
+    def credentials(self):
+        return ({"X-Csrf-Token": self.csrf} if self.csrf else {}), self.basic
 
     def login(self):
         user, password = self.params.get("username"), self.params.get("password")
         if not user or not password:
             raise OptionError("username and password are required for XClarity", platform=self.platform)
         method = self.params.get("auth_method") or "auto"
+        refused = "credentials for user %r were refused" % user
         if method in ("auto", "session"):
             resp = self.http.request("POST", SESSIONS, json_body={"UserId": user, "password": password}, retry=False)
             if resp.status in (200, 201):
-                body = resp.json_or_none()
-                self.csrf = self.http.session.cookies.get("csrf") or (body.get("csrf") if isinstance(body, dict)
-                                                                      else None)
+                body = as_dict(resp.json_or_none())
+                self.csrf = self.secret(self.http.cookie("csrf") or text_or_none(body.get("csrf")))
                 if not self.csrf:
                     self.csrf = "-"  # log out with what we have, then report
-                    self.logout()
+                    self._end_session()
                     raise BadResponse("the session answer has no csrf cookie; XClarity refuses every request "
                                       "without the X-Csrf-Token header (403)", platform=self.platform,
                                       path=SESSIONS, status=resp.status)
                 return
-            if resp.status in (401, 403):
-                raise AuthError("credentials for user %r were refused (%s)" % (user, self._why(resp)),
-                                platform=self.platform, path=SESSIONS, status=resp.status)
             if method == "session" or resp.status not in (404, 405, 501, 503):
-                if resp.status >= 500:
-                    raise TransientError("cannot create a session: %s" % self._why(resp), platform=self.platform,
-                                         path=SESSIONS, status=resp.status, retry_after=resp.retry_after)
-                raise HttpError("cannot create a session: %s" % self._why(resp), platform=self.platform,
+                self.check_login(resp, refused)
+                raise HttpError("cannot create a session: %s" % self.why(resp), platform=self.platform,
                                 path=SESSIONS, status=resp.status)
             self.notes.append("XClarity refused a new session (HTTP %d); used HTTP Basic authentication instead"
                               % resp.status)
         self.basic = (user, password)
-        resp = self.http.request("GET", CHECK, auth=self.basic)
-        if resp.status in (401, 403):
-            raise AuthError("credentials for user %r were refused (%s)" % (user, self._why(resp)),
-                            platform=self.platform, path=CHECK, status=resp.status)
-        self._check(resp)
+        self.check_login(self.request("GET", CHECK), refused)
 
     def logout(self):
         if self.csrf:
-            self.http.request("DELETE", SESSIONS, headers=self.headers(), retry=False)
-        self.forget_session()
+            self.logged_out(self.request("DELETE", SESSIONS, final=True))
 
     def forget_session(self):
         self.csrf = None
-        self.http.session.cookies.clear()
+        self.http.clear_cookies()
 
     # Requests --------------------------------------------------------------
     def get(self, path, params=None):
-        resp = self.with_session(
-            lambda: self.http.request("GET", path, headers=self.headers(), auth=self.basic, params=params))
-        if resp.status == 403:
-            raise HttpError("forbidden: %s (XClarity answers 403 when the X-Csrf-Token header does not match the "
-                            "session, or the user lacks the privilege)" % self._why(resp),
-                            platform=self.platform, path=resp.path, status=403)
-        return self._check(resp)
-
-    def _check(self, resp):
-        if resp.status == 429 or (resp.status >= 500 and (resp.status != 500 or not self._error(resp))):
-            raise TransientError(self._why(resp), platform=self.platform, path=resp.path, status=resp.status,
-                                 retry_after=resp.retry_after)
+        resp = self.request("GET", path, params=params)
         if resp.status == 409:
             raise HttpError("conflict: %s (XClarity answers 409 while another repository operation runs; "
-                            "wait for it, then retry)" % self._why(resp), platform=self.platform,
+                            "wait for it, then retry)" % self.why(resp), platform=self.platform,
                             path=resp.path, status=409)
-        if resp.status >= 500:
-            raise HttpError("XClarity reports an internal error: %s" % self._why(resp), platform=self.platform,
-                            path=resp.path, status=resp.status)
         return resp
 
-    def _error(self, resp):
-        return error_text(resp.json_or_none())
-
-    def _why(self, resp):
-        found = self._error(resp)
-        return found[0] if found else (resp.text(120) or "no details")
+    def why(self, resp):
+        found = error_text(resp.json_or_none())
+        text = found[0] if found else (resp.text(120) or "HTTP %d, no details" % resp.status)
+        if resp.status == 403:
+            text += (" (XClarity answers 403 when the X-Csrf-Token header does not match the session, or the user "
+                     "lacks the privilege)")
+        return text
 
     def _ok(self, resp, expect):
         if resp.status != 200:
-            raise HttpError(self._why(resp), platform=self.platform, path=resp.path, status=resp.status)
+            raise HttpError(self.why(resp), platform=self.platform, path=resp.path, status=resp.status)
         return resp.json(expect)
 
     # Reading -----------------------------------------------------------------
@@ -359,10 +354,11 @@ class XclarityAdapter(Adapter):
         data = self._ok(resp, expect)
         result = {}
         for entry in data if isinstance(data, list) else [data]:
-            if not isinstance(entry, dict) or entry.get("jobUID") is None:
+            uid = text_or_none(entry.get("jobUID")) if isinstance(entry, dict) else None
+            if uid is None:
                 raise BadResponse("a task entry has no jobUID", platform=self.platform, path=resp.path,
                                   status=resp.status)
-            result[str(entry["jobUID"])] = entry
+            result[uid] = entry
         return result
 
     def _job(self, task_id, number):
@@ -398,7 +394,7 @@ class XclarityAdapter(Adapter):
         if resp.status in (400, 404):
             # Both spellings refused (or the one known to work): the taskid is what XClarity does not know.
             return Task(task_id, self.platform, found=False, url=url, kind="repository_export",
-                        messages=[message("no such repository export task (%s)" % self._why(resp), "warning")])
+                        messages=[message("no such repository export task (%s)" % self.why(resp), "warning")])
         data = self._ok(resp, (dict, list))
         if isinstance(data, list):
             data = next((d for d in data if isinstance(d, dict) and _export_number(d) == number), None)
@@ -430,5 +426,5 @@ class XclarityAdapter(Adapter):
 
 def _export_number(entry):
     """The export's own taskid from ``taskIds`` (a string), when it holds one number."""
-    text = str(entry.get("taskIds") or "").split(",", maxsplit=1)[0].strip()
+    text = (text_or_none(entry.get("taskIds")) or "").split(",", maxsplit=1)[0].strip()
     return text if text.isdigit() and int(text) > 0 else None

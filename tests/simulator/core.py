@@ -165,7 +165,8 @@ class Request:
 
 
 class Response:
-    def __init__(self, status, body=b"", headers=None, content_type="application/json", after=None, drop=False):
+    def __init__(self, status, body=b"", headers=None, content_type="application/json", after=None, drop=False,
+                 truncate=None, trickle=0.0):
         self.status = int(status)
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -175,6 +176,8 @@ class Response:
             self.headers.setdefault("Content-Type", content_type)
         self.after = after  # callable run after the answer is on the wire
         self.drop = drop  # close the connection without answering
+        self.truncate = truncate  # send only this many bytes of the body (Content-Length says all), then close
+        self.trickle = trickle  # spread the body over this many seconds
 
 
 def json_response(status, obj, headers=None):
@@ -252,6 +255,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # headers and body in one write: two small segments would meet the
         # client's delayed ACK (Nagle) and cost ~40 ms a request
         self._headers_buffer.append(b"\r\n")
+        if resp.truncate is not None:
+            body = body[:resp.truncate]
+            self.close_connection = True
+        if resp.trickle and self.command != "HEAD" and body:
+            self.flush_headers()
+            step = max(1, len(body) // 20)
+            for start in range(0, len(body), step):
+                time.sleep(resp.trickle / 20.0)
+                self.wfile.write(body[start:start + step])
+            return
         if self.command != "HEAD" and body:
             self._headers_buffer.append(body)
         self.flush_headers()
@@ -335,6 +348,8 @@ DEFAULTS = {
     "session_timeout": 1800.0,
     "username": "admin",
     "password": "password",
+    "latency": 0.0,  # seconds every answer is late (a slow BMC or appliance)
+    "session_location": None,  # scheme://authority put before a new session's Location (another spelling)
 }
 KNOBS = tuple(DEFAULTS)
 
@@ -378,6 +393,12 @@ def check_knob(key, value):
         return _number(key, value, minimum=0.001)
     if key == "session_limit":
         return _number(key, value, integer=True, allow_none=True)
+    if key == "latency":
+        return _number(key, value)
+    if key == "session_location":
+        if value is not None and not (isinstance(value, str) and value.startswith(("http://", "https://"))):
+            raise ConfigError("session_location must be null or a scheme://authority prefix")
+        return value
     if key == "retry_after":
         return _number(key, value, integer=True)
     if key in ("username", "password"):
@@ -405,6 +426,7 @@ class Stats:
         self.requests = {}
         self.logins_failed = 0
         self.reboots = 0
+        self.secrets = []  # every token, refresh token and CSRF token handed out (tests look for leaks)
 
     def count(self, method, path):
         self.requests_total += 1
@@ -595,7 +617,14 @@ class Device:
             session = Session(str(self._session_seq), user)
             self.sessions[session.id] = session
             self.stats.sessions_created += 1
+            self.stats.secrets.append(session.token)
             return session
+
+    def issued(self, secret):
+        """Record a secret a platform handed out besides a session token (refresh token, CSRF token)."""
+        with self.lock:
+            self.stats.secrets.append(secret)
+        return secret
 
     def session_by_token(self, token):
         with self.lock:
@@ -633,6 +662,7 @@ class Device:
                 "requests": dict(s.requests),
                 "logins_failed": s.logins_failed,
                 "reboots": s.reboots,
+                "secrets": list(s.secrets),
             }
 
     def info(self):
@@ -664,12 +694,18 @@ class Device:
                 message_args=[str(retry_after)],
                 headers={"Retry-After": str(retry_after)},
             )
+        if self.config["latency"]:
+            time.sleep(self.config["latency"])
         if rule is not None:
             if rule.get("delay"):
                 time.sleep(rule["delay"])
             if rule.get("drop"):
                 return Response(0, drop=True)
-            return Response(rule["status"], rule["body"], rule["headers"], content_type=rule["content_type"])
+            body = rule["body"]
+            if rule["size"]:
+                body = '{"pad": "%s"}' % ("x" * max(0, rule["size"] - 11))
+            return Response(rule["status"], body, rule["headers"], content_type=rule["content_type"],
+                            truncate=rule["truncate"], trickle=rule["trickle"])
         return self.platform.handle(req)
 
     def _take_burst(self):
@@ -687,6 +723,9 @@ class Device:
                 continue
             if rule["method"] and rule["method"] != req.method:
                 continue
+            if rule["after"]:
+                rule["after"] -= 1  # let this many matching requests through first
+                return None
             if rule["count"] is not None:
                 rule["count"] -= 1
                 if rule["count"] <= 0:
@@ -765,7 +804,8 @@ def _check_respond(value):
     for rule in rules:
         if not isinstance(rule, dict) or not isinstance(rule.get("path"), str) or not rule["path"].startswith("/"):
             raise ConfigError("respond needs a path starting with /")
-        unknown = set(rule) - {"path", "method", "status", "body", "content_type", "headers", "delay", "count", "drop"}
+        unknown = set(rule) - {"path", "method", "status", "body", "content_type", "headers", "delay", "count", "drop",
+                               "truncate", "size", "trickle", "after"}
         if unknown:
             raise ConfigError("respond: unknown keys %s" % ", ".join(sorted(unknown)))
         body = rule.get("body", "")
@@ -787,6 +827,11 @@ def _check_respond(value):
                 "delay": _number("respond.delay", rule.get("delay", 0)),
                 "count": count,
                 "drop": bool(rule.get("drop", False)),
+                "truncate": None if rule.get("truncate") is None else _number("respond.truncate", rule["truncate"],
+                                                                             integer=True),
+                "size": _number("respond.size", rule.get("size", 0), integer=True),
+                "trickle": _number("respond.trickle", rule.get("trickle", 0)),
+                "after": _number("respond.after", rule.get("after", 0), integer=True),
             }
         )
     return out
@@ -973,8 +1018,10 @@ class Simulator:
     """
 
     def __init__(
-        self, state_dir, devices=None, tls=True, host="127.0.0.1", platforms=None, mode="in-process", **defaults
+        self, state_dir, devices=None, tls=True, host="127.0.0.1", platforms=None, mode="in-process",
+        cert_names=("127.0.0.1", "localhost"), **defaults
     ):
+        self.cert_names = tuple(cert_names)  # another name makes a host-name mismatch for TLS tests
         if platforms is None:
             from . import PLATFORMS as platforms  # the explicit registry
         self.state_dir = os.path.abspath(str(state_dir))
@@ -1008,7 +1055,7 @@ class Simulator:
             import trustme
 
             ca = trustme.CA(organization_name="taskstatus simulator")
-            cert = ca.issue_cert("127.0.0.1", "localhost")
+            cert = ca.issue_cert(*self.cert_names)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             cert.configure_cert(ctx)
             self.ssl_context = ctx

@@ -197,8 +197,8 @@ class FmcPlatform(Platform):
         if session is None:
             return self.error_response(403, "Maximum number of concurrent sessions reached for user %s." % creds[0])
         with self.device.lock:
-            meta = {"access": session.token, "refresh": secrets.token_hex(16), "issued": time.monotonic(),
-                    "refreshes": 0}
+            meta = {"access": session.token, "refresh": self.device.issued(secrets.token_hex(16)),
+                    "issued": time.monotonic(), "refreshes": 0}
             self.meta[session.id] = meta
             self.counters["tokens_generated"] += 1
         return self.ok(None, 204, self.token_headers(meta))
@@ -216,8 +216,8 @@ class FmcPlatform(Platform):
                 self.counters["refreshes_refused"] += 1
                 return self.error_response(400, "Refresh token has been used %d times: the maximum. "
                                                 "Generate a new token." % meta["refreshes"])
-            meta.update(access=secrets.token_hex(16), refresh=secrets.token_hex(16), issued=now,
-                        refreshes=meta["refreshes"] + 1)
+            meta.update(access=self.device.issued(secrets.token_hex(16)),
+                        refresh=self.device.issued(secrets.token_hex(16)), issued=now, refreshes=meta["refreshes"] + 1)
             self.device.sessions[sid].token = meta["access"]
             self.counters["tokens_refreshed"] += 1
         return self.ok(None, 204, self.token_headers(meta))

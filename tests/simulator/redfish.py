@@ -234,7 +234,7 @@ class RedfishPlatform(Platform):
                 "the implementation.",
                 "SessionLimitExceeded",
             )
-        location = "%s/%s" % (SESSIONS, session.id)
+        location = "%s%s/%s" % (self.device.config["session_location"] or "", SESSIONS, session.id)
         return self.ok(self.session_resource(session), 201, {"X-Auth-Token": session.token, "Location": location})
 
     def session_resource(self, session):

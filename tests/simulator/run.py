@@ -109,6 +109,8 @@ def add_server_options(parser):
     parser.add_argument("--username", help="device user (admin)")
     parser.add_argument("--password", help="device password (password)")
     parser.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS (debugging)")
+    parser.add_argument("--cert-name", action="append", dest="cert_names",
+                        help="a name the certificate is issued for (repeat; default 127.0.0.1 and localhost)")
     parser.add_argument("--verbose", action="store_true", help="log every request to sim.log")
 
 
@@ -125,7 +127,9 @@ def cmd_serve(args):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        sim = Simulator(state_dir, build_devices(args), tls=not args.http, mode="daemon", **sim_settings(args))
+        extra = {"cert_names": args.cert_names} if args.cert_names else {}
+        sim = Simulator(state_dir, build_devices(args), tls=not args.http, mode="daemon", **extra,
+                        **sim_settings(args))
         sim.start()
     except Exception:
         log.exception("simulator failed to start")

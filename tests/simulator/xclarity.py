@@ -126,7 +126,7 @@ class XclarityPlatform(Platform):
         session = self.device.open_session(body["UserId"])
         if session is None:
             return self.error_response(503, "The maximum number of sessions is reached.", "FQXHMSE0003E")
-        csrf = os.urandom(16).hex()
+        csrf = self.device.issued(os.urandom(16).hex())
         with self.device.lock:
             self.csrf[session.id] = csrf
         timeout = int(self.device.config["session_timeout"])

@@ -122,7 +122,7 @@ def test_a_success_with_a_failed_device_is_a_failure():
     task = _fmc.parse_task(data, "1", URL)
     assert task.state == "failed" and task.vendor_state == "SUCCEEDED"
     assert task.message == "ftd-2 (id-ftd-2): FAILED - no route"
-    assert [m["text"] for m in task.messages][-2] == "failed on 1 of 2 devices: ftd-2"
+    assert [m["text"] for m in task.messages][-2] == "finished, but 1 of 2 devices did not succeed: ftd-2 (failed)"
 
 
 def test_a_running_deployment_stays_running_while_a_device_failed():

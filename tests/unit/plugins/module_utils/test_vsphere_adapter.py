@@ -119,7 +119,7 @@ def test_session_that_cannot_be_created_is_reported(sim):
     with pytest.raises(TransientError) as err:
         with vc.adapter():
             pass
-    assert "cannot create a session" in str(err.value) and "service_unavailable" in str(err.value)
+    assert "cannot log in" in str(err.value) and "service_unavailable" in str(err.value)
     assert "HTTP 503" in str(err.value)
 
 
@@ -143,7 +143,8 @@ def test_more_than_1000_tasks_is_explained(sim, name):
     for _number in range(1001):
         sim.device(name).platform.create_task("success", 60, "firmware_update")
     with vc.adapter() as adapter:
-        with pytest.raises(HttpError) as err:
+        # a 5xx is transient for every platform (the wait outlasts it); the hint says what to do
+        with pytest.raises(TransientError if name == "vc" else HttpError) as err:
             adapter.list_tasks({"native": {"services": [SOFTWARE]}})
         assert len(adapter.list_tasks({"native": {"services": [SOFTWARE]}, "state": ["succeeded"]})) == 0
     assert "more than 1000 tasks match" in str(err.value) and "narrow filters.native" in str(err.value)

@@ -189,9 +189,9 @@ def test_wrong_password_is_not_an_outage():
 
     clock = Clock()
     waiter = Waiter(Refused([{}], clock), Deadline(100, clock=clock), sleep=clock.sleep)
-    with pytest.raises(AuthError):
+    with pytest.raises(WaitAborted) as err:
         waiter.wait(["a"])
-    assert clock.sleeps == []
+    assert clock.sleeps == [] and "were refused" in str(err.value) and err.value.outcome.polls == 1
 
 
 def test_unreachable_at_start_is_tolerated():
