@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     BadResponse,
     OptionError,
+    Redirected,
     TaskStatusError,
     TransientError,
 )
@@ -28,9 +29,13 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests
+    from urllib3.exceptions import HTTPError as Urllib3Error
 except ImportError:  # pragma: no cover - exercised by the sanity import test
     requests = None
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    READ_ERRORS = (OSError,)
+else:
+    READ_ERRORS = (requests.exceptions.RequestException, Urllib3Error, OSError)
 
 MAX_BODY = 32 * 1024 * 1024
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
@@ -309,24 +314,24 @@ class HttpClient:
             try:
                 response = self._send(method, url, headers, json_body, params, auth, data, final)
             except TransientError:
-                if not retry or attempt >= self.retries:
+                if not retry or attempt >= self.retries or not self._pause(attempt, None):
                     raise
-                self._pause(attempt, None)
                 attempt += 1
                 continue
-            if response.status in RETRY_STATUSES and retry and attempt < self.retries:
-                self._pause(attempt, response.retry_after)
+            if response.status in RETRY_STATUSES and retry and attempt < self.retries and \
+                    self._pause(attempt, response.retry_after):
                 attempt += 1
                 continue
             return response
 
     def _pause(self, attempt, retry_after):
+        """Sleep before a retry; False (no sleep) when the wait's deadline comes first."""
         wait = clamp_retry_after(retry_after) if retry_after is not None else min(4.0, 0.5 * (2 ** attempt))
         left = self.deadline()
-        if left is not None:
-            if left <= wait:
-                raise TransientError("no time is left to retry", platform=self.platform)
+        if left is not None and left <= wait:
+            return False
         self.sleep(wait)
+        return True
 
     def _send(self, method, url, headers, json_body, params, auth, data, final):
         has_body = json_body is not None or data is not None
@@ -382,10 +387,10 @@ class HttpClient:
     def _read(self, resp, path, timeout):
         chunks = []
         size = 0
-        # A server that trickles its answer byte by byte never trips the socket timeout: bound the whole read.
+        # A server that trickles its answer never trips the socket timeout: bound the whole read.
         limit = time.monotonic() + timeout
         try:
-            for chunk in resp.iter_content(65536):
+            for chunk in _chunks(resp):
                 size += len(chunk)
                 if size > MAX_BODY:
                     raise BadResponse("the answer is larger than %d MiB" % (MAX_BODY // (1024 * 1024)),
@@ -394,10 +399,23 @@ class HttpClient:
                     raise TransientError("the answer took longer than %.1f s (request_timeout) to arrive" % timeout,
                                          platform=self.platform, path=path, status=resp.status_code)
                 chunks.append(chunk)
-        except requests.exceptions.RequestException as exc:
+        except READ_ERRORS as exc:
             raise TransientError("the answer was cut off after %d bytes (%s)" % (size, _cut_reason(exc)),
                                  platform=self.platform, path=path, status=resp.status_code)
         return b"".join(chunks)
+
+
+def _chunks(resp):
+    """The body as it arrives: ``read1`` returns what is there instead of waiting for a whole chunk."""
+    raw = resp.raw
+    if not hasattr(raw, "read1"):  # urllib3 < 2.3
+        yield from resp.iter_content(65536)
+        return
+    while True:
+        chunk = raw.read1(65536, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _short(text, limit=120):
@@ -418,6 +436,8 @@ def _cut_reason(exc):
     text = str(exc)
     if "IncompleteRead" in text or "incomplete" in text.lower():
         return "shorter than its Content-Length"
+    if "timed out" in text.lower():
+        return "no more data within request_timeout"
     return exc.__class__.__name__
 
 
