@@ -2,143 +2,61 @@
 # Copyright: (c) 2026, taskstatus.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The edge between Ansible and the library: argument specs, and the one call
-each module makes.  This is the only module_utils file that ends a run with
-``exit_json`` or ``fail_json``.
+"""The edge between Ansible and the library: ``execute`` runs task_info or task_wait on validated
+parameters and turns every outcome into a result dict; ``run`` is the module's one call. The action plugins
+call ``execute`` in the controller's worker process. Nothing here raises to its caller.
 """
 
 from __future__ import annotations
 
-import difflib
 import signal
 import threading
 import traceback
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.taskstatus.infra.plugins.module_utils import _http
-from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
-    OptionError,
-    TaskStatusError,
-    WaitCancelled,
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import TaskStatusError, WaitCancelled
+from ansible_collections.taskstatus.infra.plugins.module_utils._fleet import Fleet, Target, fleet_summary
+from ansible_collections.taskstatus.infra.plugins.module_utils._platforms import adapter_class
+from ansible_collections.taskstatus.infra.plugins.module_utils._progress import Progress
+from ansible_collections.taskstatus.infra.plugins.module_utils._spec import (  # noqa: F401 - re-exported
+    fleet_params,
+    info_argument_spec,
+    validate,
+    wait_argument_spec,
 )
-from ansible_collections.taskstatus.infra.plugins.module_utils._models import KINDS, STATES
-from ansible_collections.taskstatus.infra.plugins.module_utils._platforms import PLATFORMS, adapter_class
 from ansible_collections.taskstatus.infra.plugins.module_utils._waiter import (
-    DEFAULT_FAIL_ON,
     Deadline,
     WaitAborted,
     Waiter,
+    WaitOutcome,
     ensure_found,
 )
 
-
-def connection_argument_spec():
-    return dict(
-        platform=dict(type="str", required=True, choices=sorted(PLATFORMS)),
-        host=dict(type="str", required=True),
-        username=dict(type="str", fallback=(env_fallback, ["TASKSTATUS_USERNAME"])),
-        password=dict(type="str", no_log=True, fallback=(env_fallback, ["TASKSTATUS_PASSWORD"])),
-        token=dict(type="str", no_log=True),
-        auth_method=dict(type="str", default="auto", choices=["auto", "session", "basic"]),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-        request_timeout=dict(type="float", default=30.0),
-        domain=dict(type="str"),
-    )
-
-
-def selection_argument_spec():
-    return dict(
-        task_ids=dict(type="list", elements="str"),
-        filters=dict(type="dict", options=dict(
-            state=dict(type="list", elements="str", choices=list(STATES)),
-            kind=dict(type="list", elements="str", choices=list(KINDS)),
-            native=dict(type="dict", default={}),
-        )),
-        include_raw=dict(type="bool", default=False),
-    )
-
-
-def info_argument_spec():
-    spec = connection_argument_spec()
-    spec.update(selection_argument_spec())
-    spec.update(missing_ok=dict(type="bool", default=False))
-    return spec
-
-
-def wait_argument_spec():
-    spec = connection_argument_spec()
-    spec.update(selection_argument_spec())
-    spec.update(
-        timeout=dict(type="float", default=3600.0),
-        interval=dict(type="float", default=10.0),
-        max_interval=dict(type="float", default=60.0),
-        until=dict(type="str", default="all", choices=["all", "any"]),
-        states=dict(type="list", elements="str"),
-        fail_on=dict(type="list", elements="str", default=list(DEFAULT_FAIL_ON)),
-        unreachable_timeout=dict(type="float", default=900.0),
-        allow_empty=dict(type="bool", default=False),
-    )
-    return spec
-
-
 MODULE_KWARGS = dict(mutually_exclusive=[("task_ids", "filters")], supports_check_mode=True)
-
-
-def _check_states(params, platform):
-    """``states`` and ``fail_on`` name normalized states or the platform's own words; a typo is an error."""
-    known = set(STATES) | set(adapter_class(platform).VENDOR_STATES)
-    for name in ("states", "fail_on"):
-        values = params.get(name)
-        if values is None:
-            continue
-        values = [str(s).strip().lower() for s in values if str(s).strip()]
-        wrong = [v for v in values if v not in known]
-        if wrong:
-            close = [difflib.get_close_matches(v, sorted(known), n=1) for v in wrong]
-            hints = ["%r (did you mean %r?)" % (v, c[0]) if c else repr(v) for v, c in zip(wrong, close)]
-            raise OptionError("option %s: %s %s neither a normalized state (%s) nor one of %s's own state words (%s)"
-                              % (name, ", ".join(hints), "is" if len(wrong) == 1 else "are", ", ".join(STATES),
-                                 platform, ", ".join(sorted(adapter_class(platform).VENDOR_STATES))),
-                              platform=platform)
-        params[name] = values or None
-
-
-def _validate(params, waiting):
-    platform = params["platform"]
-
-    def positive(name):
-        if params.get(name) is not None and params[name] <= 0:
-            raise OptionError("option %s must be greater than 0, got %s" % (name, params[name]), platform=platform)
-
-    positive("request_timeout")
-    if params.get("task_ids") is not None and not params["task_ids"]:
-        raise OptionError("option task_ids is empty; give at least one id, or use filters", platform=platform)
-    if not waiting:
-        return
-    for name in ("timeout", "interval", "max_interval"):
-        positive(name)
-    if params["unreachable_timeout"] < 0:
-        raise OptionError("option unreachable_timeout must not be negative", platform=platform)
-    if params["interval"] > params["timeout"]:
-        raise OptionError("option interval (%s s) is longer than timeout (%s s)"
-                          % (params["interval"], params["timeout"]), platform=platform)
-    if params["max_interval"] < params["interval"]:
-        raise OptionError("option max_interval (%s s) is shorter than interval (%s s)"
-                          % (params["max_interval"], params["interval"]), platform=platform)
-    if params.get("task_ids") is None and params.get("filters") is None:
-        raise OptionError("one of task_ids or filters is required to know what to wait for", platform=platform)
-    if params.get("states") is not None and not [s for s in params["states"] if str(s).strip()]:
-        raise OptionError("option states is empty; leave it out to wait for the terminal states",
-                          platform=platform)
-    _check_states(params, platform)
 
 
 def _select(tasks, filters):
     states = set((filters or {}).get("state") or [])
     kinds = set((filters or {}).get("kind") or [])
     return [t for t in tasks if (not states or t.state in states) and (not kinds or t.kind in kinds)]
+
+
+def discover(adapter, params):
+    """The ids of the tasks that match ``filters`` now (a wait with filters waits for these)."""
+    return [t.id for t in _select(adapter.list_tasks(params["filters"]), params["filters"])]
+
+
+def _client(params, deadline):
+    return _http.HttpClient(params["host"], params["platform"], validate_certs=params["validate_certs"],
+                            ca_path=params["ca_path"], request_timeout=params["request_timeout"], deadline=deadline)
+
+
+def _waiter(adapter, params, deadline, observer=None):
+    return Waiter(adapter, deadline, interval=params["interval"], max_interval=params["max_interval"],
+                  until=params["until"], states=params["states"], fail_on=params["fail_on"],
+                  unreachable_timeout=params["unreachable_timeout"], observer=observer)
 
 
 def _info(adapter, params, check_mode, run):
@@ -153,20 +71,16 @@ def _info(adapter, params, check_mode, run):
 
 
 def _wait(adapter, params, check_mode, run):
-    waiter = run["waiter"] = Waiter(
-        adapter, run["deadline"], interval=params["interval"], max_interval=params["max_interval"],
-        until=params["until"], states=params["states"], fail_on=params["fail_on"],
-        unreachable_timeout=params["unreachable_timeout"], observer=run.get("observer"))
+    progress = run.get("progress")
+    observer = (lambda tasks: progress.observe(run["label"], tasks)) if progress else None
+    waiter = run["waiter"] = _waiter(adapter, params, run["deadline"], observer)
     ids = params.get("task_ids")
     if ids is None:
         adapter.ensure_session()
-        ids = [t.id for t in _select(adapter.list_tasks(params["filters"]), params["filters"])]
+        ids = discover(adapter, params)
         if not ids:
             return _empty(params, adapter, check_mode)
-    if check_mode:
-        outcome = waiter.look_once(ids)
-    else:
-        outcome = waiter.wait(ids)
+    outcome = waiter.look_once(ids) if check_mode else waiter.wait(ids)
     return _wait_result(outcome, params)
 
 
@@ -195,83 +109,179 @@ def _wait_result(outcome, params):
     return result
 
 
-class _Signals:
-    """SIGTERM (a cancelled AWX job, an ansible-runner timeout) ends the run like SIGINT does: through the
-    ``finally`` that logs out. Only the main thread can set handlers; elsewhere this does nothing."""
-
-    def __init__(self):
-        self.saved = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.saved = signal.getsignal(signal.SIGTERM)
-            signal.signal(signal.SIGTERM, _cancel)
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.saved is not None:
-            signal.signal(signal.SIGTERM, self.saved)
-        return False
-
-
-def _cancel(signum, frame):
-    raise WaitCancelled(signum)
-
-
-def execute(params, action, check_mode=False, observer=None):
-    """Validate ``params``, connect, do ``action`` ('info' or 'wait'), always log out.
-
-    The one edge of the library: it never raises. Returns ``(result, warnings, secrets)``: the result
-    dict (``failed`` set on failure, and for a wait always ``tasks``, ``elapsed``, ``polls``,
-    ``timed_out``), the warnings to show, and the tokens obtained at run time, which the caller masks.
-    """
-    waiting = action == "wait"
-    run = {"observer": observer}
-    adapter = None
-    with _Signals():
-        try:
-            try:
-                _validate(params, waiting)
-                run["deadline"] = Deadline(params["timeout"] if waiting else None)
-                http = _http.HttpClient(params["host"], params["platform"], validate_certs=params["validate_certs"],
-                                        ca_path=params["ca_path"], request_timeout=params["request_timeout"],
-                                        deadline=run["deadline"].left)
-                adapter = adapter_class(params["platform"])(http, params)
-                adapter.check_ids(params.get("task_ids") or [])
-                result = (_wait if waiting else _info)(adapter, params, check_mode, run)
-            finally:
-                if adapter is not None:
-                    adapter.close()
-        except WaitAborted as exc:
-            result = _wait_result(exc.outcome, params)
-            result.update(failed=True, msg=str(exc))
-        except TaskStatusError as exc:
-            result = _failure(run, params, waiting, str(exc))
-        except (WaitCancelled, KeyboardInterrupt) as exc:
-            why = "SIGTERM" if isinstance(exc, WaitCancelled) and exc.signum == signal.SIGTERM else "an interrupt"
-            result = _failure(run, params, waiting, "cancelled by %s%s; the session was closed" % (
-                why, " after %.0f s" % run["deadline"].elapsed() if "deadline" in run else ""))
-        except Exception as exc:  # noqa: BLE001 - the last resort: a clean failure instead of a traceback
-            result = _failure(run, params, waiting, "internal error in taskstatus.infra (%s: %s); please report it "
-                              "with the output of -vvv" % (exc.__class__.__name__, _short(exc)))
-            result["exception"] = traceback.format_exc()
-    warnings = list(adapter.notes) if adapter is not None else []
-    secrets = set(adapter.secrets) if adapter is not None else set()
-    return result, warnings, secrets
-
-
-def _failure(run, params, waiting, msg):
+def _failure(waiter, deadline, params, waiting, msg):
     """A failed result that still returns what the wait knew."""
     result = dict(changed=False, failed=True, msg=msg)
     if not waiting:
         return result
     result.update(tasks=[], elapsed=0.0, polls=0, timed_out=False)
-    if "deadline" in run:
-        result["elapsed"] = round(run["deadline"].elapsed(), 3)
-    waiter = run.get("waiter")
+    if deadline is not None:
+        result["elapsed"] = round(deadline.elapsed(), 3)
     if waiter is not None:
         result.update(tasks=[t.to_dict(params.get("include_raw")) for t in waiter.tasks], polls=waiter.polls)
     return result
+
+
+def _judged(error, waiter, deadline, params, waiting):
+    """The result for what ended a run: an outcome, the collection's error, a cancel or a bug."""
+    if isinstance(error, WaitOutcome):
+        return _wait_result(error, params)
+    if isinstance(error, WaitAborted):
+        result = _wait_result(error.outcome, params)
+        result.update(failed=True, msg=str(error))
+        return result
+    if isinstance(error, TaskStatusError):
+        return _failure(waiter, deadline, params, waiting, str(error))
+    if isinstance(error, (WaitCancelled, KeyboardInterrupt)):
+        why = "SIGTERM" if getattr(error, "signum", None) == signal.SIGTERM else "SIGINT"
+        result = _failure(waiter, deadline, params, waiting, "cancelled by %s%s; the session was closed" % (
+            why, " after %.0f s" % deadline.elapsed() if deadline is not None else ""))
+        result["cancelled"] = True
+        return result
+    result = _failure(waiter, deadline, params, waiting, "internal error in taskstatus.infra (%s: %s); please "
+                      "report it with the output of -vvv" % (error.__class__.__name__, _short(error)))
+    result["exception"] = getattr(error, "trace", None) or traceback.format_exc()
+    return result
+
+
+class _Signals:
+    """SIGTERM (a cancelled AWX job, an ansible-runner timeout) and SIGINT end the run through the ``finally``
+    that logs out, also in an Ansible worker process (whose own handlers exit at once, without cleanup).
+
+    The first signal raises; the ones after it (Ansible forwards the signal it got to its workers, so one
+    may come twice) are ignored until the sessions are closed, so that they cannot cut a logout short.
+    Only the main thread can set handlers; elsewhere this does nothing.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self.saved = {}
+        self.fired = False
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self.saved[signum] = signal.getsignal(signum)
+                signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.fired:
+            return
+        self.fired = True
+        raise WaitCancelled(signum)
+
+    def __exit__(self, *exc_info):
+        for signum, handler in self.saved.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        return False
+
+
+def execute(params, action, check_mode=False, emit=None, label=None):
+    """Validate ``params``, connect, do ``action`` ('info' or 'wait'), always log out.
+
+    ``emit(level, text)`` shows progress lines while a wait runs (the action plugins pass Ansible's
+    display); ``label`` names the manager in them (the inventory host). Never raises. Returns
+    ``(result, warnings, secrets)``: the result dict (``failed`` set on failure, and for a wait always
+    ``tasks``, ``elapsed``, ``polls``, ``timed_out``), the warnings to show, and the tokens obtained at run
+    time, which the caller masks.
+    """
+    waiting = action == "wait"
+    if waiting and params.get("targets") is not None:
+        return _execute_fleet(params, check_mode, emit)
+    run = {"label": label or params.get("host") or "task_wait"}
+    adapter = deadline = None
+    with _Signals():
+        try:
+            try:
+                validate(params, waiting)
+                if waiting and emit is not None and params["progress_interval"] >= 0:
+                    run["progress"] = Progress(emit, params["progress_interval"])
+                deadline = run["deadline"] = Deadline(params["timeout"] if waiting else None)
+                adapter = adapter_class(params["platform"])(_client(params, deadline.left), params)
+                adapter.check_ids(params.get("task_ids") or [])
+                result = (_wait if waiting else _info)(adapter, params, check_mode, run)
+            finally:
+                if adapter is not None:
+                    adapter.close()
+        except (Exception, WaitCancelled, KeyboardInterrupt) as exc:  # noqa: BLE001 - the edge never raises
+            result = _judged(exc, run.get("waiter"), deadline, params, waiting)
+    warnings = list(adapter.notes) if adapter is not None else []
+    secrets = set(adapter.secrets) if adapter is not None else set()
+    return result, warnings, secrets
+
+
+def _execute_fleet(params, check_mode, emit):
+    """task_wait with ``targets``: every manager's wait in this process, ``concurrency`` requests at most."""
+    try:
+        targets = [Target(name, merged) for name, merged in fleet_params(params)]
+    except TaskStatusError as exc:
+        return dict(changed=False, failed=True, msg=str(exc), tasks=[], elapsed=0.0, polls=0, timed_out=False,
+                    targets={}), [], set()
+    deadline = Deadline(params["timeout"])
+    progress = Progress(emit, params["progress_interval"], label="task_wait (%d managers)" % len(targets)) \
+        if emit is not None else None
+
+    def open_target(target, cancelled):
+        def left():
+            return -1.0 if cancelled.is_set() else deadline.left()
+
+        adapter = adapter_class(target.params["platform"])(_client(target.params, left), target.params)
+        adapter.check_ids(target.params.get("task_ids") or [])
+        observer = (lambda tasks: progress.observe(target.name, tasks)) if progress is not None else None
+        return adapter, _waiter(adapter, target.params, deadline, observer)
+
+    def select(target):
+        return discover(target.adapter, target.params)
+
+    def finish(target, outcome, cancelled=False):
+        if cancelled:
+            outcome = WaitCancelled(signal.SIGTERM)
+        if outcome is None:
+            result = _empty(target.params, target.adapter, check_mode)
+        else:
+            result = _judged(outcome, target.waiter, deadline, target.params, True)
+        if cancelled:
+            result["msg"] = "cancelled after %.0f s; the session was closed" % deadline.elapsed()
+        result.update(platform=target.params["platform"], host=target.params["host"])
+        return result
+
+    fleet = Fleet(targets, open_target, select, finish, concurrency=params["concurrency"],
+                  fail_fast=params["fail_fast"], check_mode=check_mode, progress=progress)
+    interrupted = None
+    with _Signals():
+        try:
+            fleet.run()
+        except (WaitCancelled, KeyboardInterrupt) as exc:
+            interrupted = exc
+    return _fleet_result(targets, deadline, params, check_mode, interrupted)
+
+
+def _fleet_result(targets, deadline, params, check_mode, interrupted):
+    counts, line = fleet_summary(targets)
+    tasks = []
+    warnings = []
+    secrets = set()
+    for target in targets:
+        result = target.result
+        for task in result.get("tasks", []):
+            tasks.append(dict(task, manager=target.name))
+        if target.adapter is not None:
+            warnings.extend("%s: %s" % (target.name, note) for note in target.adapter.notes)
+            secrets.update(target.adapter.secrets)
+    result = dict(changed=False, targets=dict((t.name, t.result) for t in targets), summary=counts, tasks=tasks,
+                  elapsed=round(deadline.elapsed(), 3), polls=sum(t.result.get("polls", 0) for t in targets),
+                  timed_out=counts["timed_out"] > 0, msg=line)
+    if check_mode:
+        result["msg"] = "check mode: looked once at every manager and did not wait. " + line
+    if interrupted is not None:
+        result["msg"] = "cancelled by %s after %.0f s; every session was closed. %s" % (
+            "SIGTERM" if getattr(interrupted, "signum", None) == signal.SIGTERM else "SIGINT", deadline.elapsed(), line)
+        result["cancelled"] = True
+    if any(t.result.get("failed") for t in targets) or interrupted is not None:
+        result["failed"] = True
+    return result, warnings, secrets
 
 
 def _short(exc, limit=200):

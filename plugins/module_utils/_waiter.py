@@ -86,6 +86,8 @@ class Waiter:
         self.tasks = []
         self.last_error = None
         self.errors_in_a_row = 0
+        self.down_since = None
+        self.delay = self.interval
 
     # Predicates ---------------------------------------------------------
     def failures(self, tasks):
@@ -110,68 +112,87 @@ class Waiter:
         return WaitOutcome(self.tasks, self.polls, self.deadline.elapsed(), failed=True, msg=msg)
 
     def wait(self, task_ids):
-        platform = self.adapter.platform
-        down_since = None
-        delay = self.interval
+        """Poll until the tasks reach ``states``, one fails, or the deadline passes."""
         while True:
-            hint = None
-            try:
-                tasks = self.adapter.poll(task_ids)
-            except TransientError as exc:
-                self.polls += 1
-                self.last_error = exc
-                self.errors_in_a_row += 1
-                now = self.deadline.clock()
-                down_since = now if down_since is None else down_since
-                if now - down_since >= self.unreachable_timeout:
-                    outcome = self._outcome(self.tasks, failed=True)
-                    outcome.msg = ("%s unreachable for %.0f s in a row (unreachable_timeout): %s. Last known: %s"
-                                   % (platform, now - down_since, exc,
-                                      summary(self.tasks) if self.tasks else "nothing yet"))
-                    raise WaitAborted(outcome.msg, outcome, platform=platform)
-                hint = exc.retry_after
-                delay = min(self.max_interval, delay * 2) if down_since != now else self.interval
-            except TaskStatusError as exc:
-                self.polls += 1
-                outcome = self._outcome(self.tasks, failed=True)
-                outcome.msg = str(exc) + (". Last known: " + summary(self.tasks) if self.tasks else "")
-                raise WaitAborted(outcome.msg, outcome, platform=platform)
+            outcome, pause = self.step(task_ids)
+            if outcome is not None:
+                return outcome
+            self.sleep(pause)
+
+    def step(self, task_ids):
+        """One poll: ``(outcome, None)`` when the wait is over, else ``(None, seconds to the next poll)``.
+
+        Raises ``WaitAborted`` (with what is known) for an error that ends the wait.
+        """
+        platform = self.adapter.platform
+        hint = None
+        try:
+            tasks = self.adapter.poll(task_ids)
+        except TransientError as exc:
+            self.polls += 1
+            self.last_error = exc
+            self.errors_in_a_row += 1
+            now = self.deadline.clock()
+            if self.down_since is None:
+                self.down_since = now
+                self.delay = self.interval
             else:
-                self.polls += 1
-                self.tasks = tasks
-                self.errors_in_a_row = 0
-                down_since = None
-                delay = self.interval
-                hint = self.adapter.retry_hint
-                if self.observer is not None:
-                    self.observer(tasks)
-                missing = [t for t in tasks if not t.found and not t.gone]
-                if missing:
-                    outcome = self._outcome(tasks, failed=True)
-                    outcome.msg = "%s does not know %s: %s" % (
-                        platform, "this task" if len(missing) == 1 else "these tasks",
-                        ", ".join(show(t.id) for t in missing))
-                    raise WaitAborted(outcome.msg, outcome, platform=platform)
-                failed = self.failures(tasks)
-                if failed:
-                    outcome = self._outcome(tasks, failed=True)
-                    outcome.msg = "%d of %d tasks failed: %s" % (
-                        len(failed), len(tasks), "; ".join(t.describe() for t in failed))
-                    rest = [t for t in tasks if t not in failed and not t.terminal]
-                    if rest:
-                        outcome.msg += "; still running: " + "; ".join(t.describe() for t in rest)
-                    return outcome
-                if self.finished(tasks):
-                    outcome = self._outcome(tasks)
-                    outcome.msg = summary(tasks)
-                    return outcome
-            left = self.deadline.left()
-            if left is None or left <= FINAL_POLL_MARGIN * 2:
-                return self._timed_out()
-            pause = delay
-            if hint is not None:
-                pause = max(pause, clamp_retry_after(hint))
-            self.sleep(max(0.0, min(pause, left - FINAL_POLL_MARGIN)))
+                self.delay = min(self.max_interval, self.delay * 2)
+            if now - self.down_since >= self.unreachable_timeout:
+                outcome = self._outcome(self.tasks, failed=True)
+                outcome.msg = ("%s unreachable for %.0f s in a row (unreachable_timeout): %s. Last known: %s"
+                               % (platform, now - self.down_since, exc,
+                                  summary(self.tasks) if self.tasks else "nothing yet"))
+                raise WaitAborted(outcome.msg, outcome, platform=platform)
+            hint = exc.retry_after
+        except TaskStatusError as exc:
+            self.polls += 1
+            outcome = self._outcome(self.tasks, failed=True)
+            outcome.msg = str(exc) + (". Last known: " + summary(self.tasks) if self.tasks else "")
+            raise WaitAborted(outcome.msg, outcome, platform=platform)
+        else:
+            self.polls += 1
+            self.tasks = tasks
+            self.errors_in_a_row = 0
+            self.down_since = None
+            self.delay = self.interval
+            hint = self.adapter.retry_hint
+            if self.observer is not None:
+                self.observer(tasks)
+            outcome = self._judge(tasks)
+            if outcome is not None:
+                return outcome, None
+        left = self.deadline.left()
+        if left is None or left <= FINAL_POLL_MARGIN * 2:
+            return self._timed_out(), None
+        pause = self.delay
+        if hint is not None:
+            pause = max(pause, clamp_retry_after(hint))
+        return None, max(0.0, min(pause, left - FINAL_POLL_MARGIN))
+
+    def _judge(self, tasks):
+        """The outcome when ``tasks`` end the wait (a failure, all done), else None."""
+        platform = self.adapter.platform
+        missing = [t for t in tasks if not t.found and not t.gone]
+        if missing:
+            outcome = self._outcome(tasks, failed=True)
+            outcome.msg = "%s does not know %s: %s" % (
+                platform, "this task" if len(missing) == 1 else "these tasks", ", ".join(show(t.id) for t in missing))
+            raise WaitAborted(outcome.msg, outcome, platform=platform)
+        failed = self.failures(tasks)
+        if failed:
+            outcome = self._outcome(tasks, failed=True)
+            outcome.msg = "%d of %d tasks failed: %s" % (
+                len(failed), len(tasks), "; ".join(t.describe() for t in failed))
+            rest = [t for t in tasks if t not in failed and not t.terminal]
+            if rest:
+                outcome.msg += "; still running: " + "; ".join(t.describe() for t in rest)
+            return outcome
+        if self.finished(tasks):
+            outcome = self._outcome(tasks)
+            outcome.msg = summary(tasks)
+            return outcome
+        return None
 
     def _timed_out(self):
         outcome = self._outcome(self.tasks, failed=True, timed_out=True)

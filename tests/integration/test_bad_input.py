@@ -28,7 +28,7 @@ def test_bad_options(sim, ansible):
         (dict(conn, task_ids=["1"], filters={"state": ["running"]}), ["mutually exclusive: task_ids|filters"]),
         (dict(conn, task_ids=["x" * 4096]), ["redfish: task id 'xxxx", "4096 characters long"]),
         (dict(conn, task_ids=["https://evil.example.com/redfish/v1/TaskService/Tasks/1"]),
-         ["points at another host than 127.0.0.1"]),
+         ["points at another host than https://127.0.0.1"]),
         (dict(conn, task_ids=["/redfish/v1/TaskService/Tasks/../../SessionService/Sessions"]),
          ["must be a plain path below /redfish/v1/"]),
         (dict(conn, password="wrong"), ["redfish /redfish/v1/SessionService/Sessions HTTP 401",
