@@ -20,8 +20,9 @@ options:
       - V(vsphere) is VMware vCenter, whose cis tasks (for example vLCM remediations) are read over C(/api)
         (7.0 U2 and later) or C(/rest) (older).
       - V(xclarity) is Lenovo XClarity Administrator (LXCA) or Orchestrator (LXCO), for repository exports, jobs and tasks.
+      - Required; with O(ansible_collections.taskstatus.infra.task_wait_module#module:targets) it may be given per
+        target instead.
     type: str
-    required: true
     choices: [cdfmc, fmc, redfish, vsphere, xclarity]
   host:
     description:
@@ -29,8 +30,9 @@ options:
       - May also be a base URL with a scheme and a path prefix, for example V(https://bmc1.example.com/),
         which is how you reach a manager behind a proxy. V(http://) is accepted for labs.
       - A value with a path but no scheme is refused, because it is ambiguous.
+      - Required; with O(ansible_collections.taskstatus.infra.task_wait_module#module:targets) it may be given per
+        target instead.
     type: str
-    required: true
   username:
     description:
       - The user to log in as.

@@ -151,11 +151,13 @@ class Adapter:
         return value
 
     # Requests ------------------------------------------------------------
-    def request(self, method, path, params=None, json_body=None, session=True, retry=None, final=False):
+    def request(self, method, path, params=None, json_body=None, session=True, retry=None, final=False, accept=()):
         """One request with the session's credentials, its answer classified (see the module docstring).
 
         With ``session`` false no credentials are sent. ``final`` marks a logout: short timeout of its
-        own, no retry, no new login. Returns the answer for every status that is not an error here.
+        own, no retry, no new login. ``accept`` are statuses that are an answer for this request, not an
+        error (a Redfish task monitor answers with the operation's own error status when it failed).
+        Returns the answer for every status that is not an error here.
         """
         def send():
             headers, auth = self.credentials() if session else ({}, None)
@@ -166,7 +168,7 @@ class Adapter:
         if resp.status == 401 and session and self.ever_logged_in and not (final or self.logging_in):
             self.relogin()
             resp = send()
-        if final:
+        if final or resp.status in accept:
             return resp
         return self.classify(resp)
 

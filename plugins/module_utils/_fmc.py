@@ -408,7 +408,8 @@ class CdfmcAdapter(FmcAdapter):
         if UUID.match(wanted):
             self.domain_uuid = wanted  # no need for the domain list; the token is checked by the first read
             return
-        resp = self.request("GET", self.path("/fmc_platform/v1/info/domain"), params={"limit": 1000})
+        headers, _auth = self.credentials()
+        resp = self.transmit("GET", self.path("/fmc_platform/v1/info/domain"), headers=headers, params={"limit": 1000})
         self.check_login(resp, "the API token was refused")
         if resp.status != 200:
             self.fail(resp)

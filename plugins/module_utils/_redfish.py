@@ -43,6 +43,9 @@ TASK_PATHS = (
 SESSIONS = ROOT + "/SessionService/Sessions"
 MAX_ID_LENGTH = 1024
 GONE = (404, 410)
+# What a task monitor may answer as the operation's own failure: every error status but a refusal
+# (401, 403) and the ones that mean "not now" (408, 429, 502, 503, 504).
+MONITOR_ERRORS = tuple(s for s in range(400, 600) if s not in (401, 403, 408, 429, 502, 503, 504))
 
 TASK_STATES = {
     "new": PENDING, "pending": PENDING,
@@ -291,8 +294,8 @@ class RedfishAdapter(Adapter):
         self.session_uri = None
 
     # Requests --------------------------------------------------------------
-    def get(self, path, params=None):
-        return self.request("GET", path, params=params)
+    def get(self, path, params=None, accept=()):
+        return self.request("GET", path, params=params, accept=accept)
 
     def why(self, resp):
         return error_text(resp.json_or_none()) or resp.text(120) or "HTTP %d, no details" % resp.status
@@ -361,7 +364,7 @@ class RedfishAdapter(Adapter):
 
     def _read_monitor(self, task_id, path):
         url = self.http.url(path)
-        resp = self.get(path)
+        resp = self.get(path, accept=MONITOR_ERRORS)
         body = resp.json_or_none()
         if resp.status == 202:
             self.accepted.add(url)
@@ -387,12 +390,11 @@ class RedfishAdapter(Adapter):
                     return task
             return Task(task_id, self.platform, found=False, url=url,
                         messages=[message("the task monitor answers %d" % resp.status, "warning")])
-        if resp.status >= 400 and url in self.accepted:
+        if resp.status >= 400:
+            # The operation's own answer: it failed. (A failure is never taken for a success, so this holds
+            # also for a monitor whose 202 this run did not see.)
             return Task(task_id, self.platform, state=FAILED, url=url, raw=body, vendor_state="%d" % resp.status,
                         messages=[message(self.why(resp), "critical", None)])
-        if resp.status >= 400:
-            raise HttpError("%s (this URI never answered 202 as a task monitor in this run)" % self.why(resp),
-                            platform=self.platform, path=resp.path, status=resp.status)
         raise BadResponse("unexpected answer from a task monitor", platform=self.platform,
                           path=resp.path, status=resp.status)
 

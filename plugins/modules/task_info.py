@@ -14,12 +14,17 @@ description:
   - Reads tasks by id, or lists a manager's tasks narrowed by filters, and returns each as the same
     normalized task whatever the platform.
   - Read-only; never reports a change.
+  - Runs on the Ansible controller (an action plugin), whatever the inventory host's connection is: a BMC or an
+    appliance runs no Python, and no C(connection: local) is needed. Delegated to a real host (C(delegate_to)), it
+    runs there as a module.
 author:
   - taskstatus.infra maintainers (@taskstatus)
 requirements:
   - requests
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
   - taskstatus.infra.connection
   - taskstatus.infra.selection
 attributes:
@@ -29,6 +34,23 @@ attributes:
     support: none
   platform:
     platforms: all
+  action:
+    support: full
+    details: The module's code runs in the controller's worker process; the inventory host's connection is not used.
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  connection:
+    support: partial
+    details: Used only when the task is delegated to a host with a connection other than C(local), where the module runs.
+  delegation:
+    support: full
+    details: >-
+      With C(delegate_to) a host reached by a real connection (a jump host on the management network), the module runs
+      there and needs C(requests) there; C(delegate_to: localhost) runs on the controller like no delegation.
 options:
   missing_ok:
     description:

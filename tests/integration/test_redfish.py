@@ -207,10 +207,11 @@ def test_cimc_firmware_update_through_its_oem_status(sim, ansible):
 
 def test_task_monitor_deleted_after_completion(sim, ansible):
     # A task monitor that answers 204 once and then 404 is a success when the 204 is seen...
-    task = sim.create_tasks("bmc", 1, scenario="delete", duration=1)[0]
+    # (long enough that the first read sees it running: a 204 at the first read, with its Task gone, proves nothing)
+    task = sim.create_tasks("bmc", 1, scenario="delete", duration=8)[0]
     result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
                                                      interval=0.3, timeout=30))
-    assert not result.get("failed"), result
+    assert not result.get("failed"), result["msg"]
     assert result["tasks"][0]["state"] == "succeeded"
 
     # ... but a task seen running that then disappears (here: the BMC is reset under the module, after the

@@ -54,6 +54,7 @@ PLAYBOOK = """
       vars:
         rollout_wait_kinds: [firmware_update]
         rollout_wait_interval: 0.5
+        rollout_wait_allow_empty: true
 
     - name: Keep what it did
       ansible.builtin.set_fact:
@@ -158,4 +159,4 @@ def test_host_without_credentials_names_the_host_and_the_missing_options(said):
 def test_credentials_through_module_defaults(said):
     result = said["module_defaults"]
     assert not result["failed"], result
-    assert result["tasks"] == [] and result["msg"] == "no task matched; nothing to wait for", result
+    assert result["tasks"] == [] and result["msg"].endswith("; nothing to wait for"), result
