@@ -166,7 +166,7 @@ MESSAGES = {
         "TaskStarted": ("The task with Id '%1' has started.", "OK"),
         "TaskCompletedOK": ("The task with Id '%1' has completed.", "OK"),
         "TaskCancelled": (
-            "Work on the task with Id '%1' has been halted prior to completion due to an explicit request.",
+            "Work on the task with Id '%1' was halted prior to completion due to an explicit request.",
             "Warning",
         ),
         "TaskAborted": ("The task with Id '%1' has completed with errors.", "Critical"),
