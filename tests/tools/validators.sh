@@ -111,8 +111,9 @@ for item in ${spec//,/ }; do
   mkdir -p "$dir"
   "$bin/rf_protocol_validator" --rhost "$url" --user admin --password "$password" --ca-bundle "$state/ca.pem" \
     --report-dir "$dir" --report-type tsv >"$dir/console.txt" 2>&1 || true
-  tsv=$(ls "$dir"/*.tsv 2>/dev/null | head -1 || true)
-  if [ -z "$tsv" ]; then
+  reports=("$dir"/*.tsv)
+  tsv=${reports[0]}
+  if [ ! -f "$tsv" ]; then
     log "$name: no Protocol Validator report; see $dir/console.txt"
     pass="?" warn="?" fail="?" nt="?"
     failed=1
