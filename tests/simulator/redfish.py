@@ -1350,14 +1350,14 @@ class JobServiceFlavour(GenericFlavour):
     def handoff_message(self, handoff):
         return registry_message("Update.OperationTransitionedToJob", self.job_uri(handoff.job))
 
-    def update_accepted(self, job, now):
-        handoff = self.handoffs[job.extra["handoff"]]
+    def update_accepted(self, task, now):
+        handoff = self.handoffs[task.extra["handoff"]]  # the task is the Job; its hand-off Task answers
         headers = {"Location": monitor_uri(handoff.id), "Retry-After": str(self.device.config["retry_after"])}
         return self.platform.ok(self.handoff_payload(handoff), 202, headers)
 
-    def control_answer(self, job):
-        handoff = job.extra["handoff"]
-        return {"id": job.id, "task_uri": self.job_uri(job), "monitor_uri": monitor_uri(handoff),
+    def control_answer(self, task):
+        handoff = task.extra["handoff"]
+        return {"id": task.id, "task_uri": self.job_uri(task), "monitor_uri": monitor_uri(handoff),
                 "handoff_task_uri": task_uri(handoff)}
 
     # the hand-off Tasks

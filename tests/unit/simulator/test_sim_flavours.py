@@ -13,7 +13,6 @@
 
 import re
 import socket
-import time
 
 TASKS = "/redfish/v1/TaskService/Tasks"
 DELL_JOBS = "/redfish/v1/Managers/iDRAC.Embedded.1/Jobs"
