@@ -1,13 +1,16 @@
 # Build and test toolchain of the taskstatus.infra collection (GNU make).
 # Shell logic lives in tests/tools/*.sh; each target is one line.
 #
-#   make test        everything CI runs (.ci/run): unit, integration, sanity,
-#                    lint, docs-lint, changelog-lint; stops at the first failure
+#   make test        everything CI runs (.ci/run): unit, integration, validators,
+#                    molecule, sanity, lint, docs-lint, changelog-lint; stops at
+#                    the first failure
 #   make demo        the README demo against the simulator
 #   make help        the list of targets
 #
-# Needs only python3.11 (PATH or pyenv; or PYTHON=/path/to/python3.11), git
-# and network access to PyPI; everything else goes into .venv.
+# Needs only python3.11 (PATH or pyenv; or PYTHON=/path/to/python3.11), git,
+# network access to PyPI, and for `make validators` unshare (util-linux) and ip
+# (iproute2) with the right to make a network namespace (root, or user
+# namespaces); everything else goes into .venv or ~/.cache/taskstatus.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -27,7 +30,7 @@ LINT_ARGS ?=
 DEMO_ARGS ?=
 export PYTEST_ARGS
 
-.PHONY: help venv install test test-unit test-integration molecule sanity lint \
+.PHONY: help venv install test test-unit test-integration validators molecule sanity lint \
         docs-lint changelog-lint demo clean distclean
 
 help:
@@ -36,6 +39,7 @@ help:
 	@echo 'make test              all stages below, in order, stopping at the first failure (CI: .ci/run)'
 	@echo 'make test-unit         pytest tests/unit'
 	@echo 'make test-integration  pytest tests/integration (against the simulator)'
+	@echo 'make validators        DMTF Redfish Service and Protocol Validators on every Redfish flavour (unshare --net)'
 	@echo 'make molecule          molecule test of roles/rollout_wait (against the simulator)'
 	@echo 'make sanity            ansible-test sanity --venv --python 3.11, offline, no ignore files'
 	@echo 'make lint              ansible-lint, production profile, offline'
@@ -56,6 +60,7 @@ install: venv
 test: venv
 	@$(STAGE) unit        $(MAKE) test-unit
 	@$(STAGE) integration $(MAKE) test-integration
+	@$(STAGE) validators  $(MAKE) validators
 	@$(STAGE) molecule    $(MAKE) molecule
 	@$(STAGE) sanity      $(MAKE) sanity
 	@$(STAGE) lint        $(MAKE) lint
@@ -68,6 +73,9 @@ test-unit: venv
 
 test-integration: venv
 	@$(TOOLS)/pytest.sh tests/integration
+
+validators: venv
+	@$(TOOLS)/validators.sh
 
 molecule: venv
 	@$(TOOLS)/molecule.sh test

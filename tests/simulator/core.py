@@ -195,6 +195,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def version_string(self):
         return self.server_version
 
+    def send_error(self, code, message=None, explain=None):
+        """Errors http.server raises itself (unknown method: 501, bad request line: 400) in the
+        platform's own error format instead of an HTML page."""
+        device = getattr(self.server, "device", None)
+        if device is None:
+            return super().send_error(code, message, explain)
+        text = message or self.responses.get(code, ("Error",))[0]
+        self.close_connection = True
+        try:
+            resp = device.platform.error_response(code, text)
+        except Exception:  # never fail while failing
+            resp = json_response(code, {"error": text})
+        self._write(resp)
+        return None
+
     def log_message(self, fmt, *args):  # noqa: D401 - quiet: debug only
         LOG.debug("%s %s", self.server.device.name, fmt % args)
 
@@ -346,6 +361,7 @@ DEFAULTS = {
     "retry_after": 1,
     "reboot_seconds": 3.0,
     "session_timeout": 1800.0,
+    "task_retention": None,  # s a finished task stays listed; None: the platform's own habit
     "username": "admin",
     "password": "password",
     "latency": 0.0,  # seconds every answer is late (a slow BMC or appliance)
@@ -399,6 +415,8 @@ def check_knob(key, value):
         if value is not None and not (isinstance(value, str) and value.startswith(("http://", "https://"))):
             raise ConfigError("session_location must be null or a scheme://authority prefix")
         return value
+    if key == "task_retention":
+        return _number(key, value, allow_none=True)
     if key == "retry_after":
         return _number(key, value, integer=True)
     if key in ("username", "password"):
@@ -540,6 +558,7 @@ class Device:
             self.down = True
             self.stats.reboots += 1
             self.sessions.clear()
+            self.platform.rebooting()
         LOG.info("%s: rebooting for %.1f s", self.name, seconds)
         self._close_server()
         self.schedule(seconds, self._come_back)
@@ -937,6 +956,10 @@ class Platform:
 
     def reset(self):
         """Put the device's tasks (device.tasks) back to the initial set."""
+
+    def rebooting(self):
+        """The device goes down for a reboot (called with the device lock held); tasks survive unless a
+        platform forgets them here."""
 
     def handle(self, req):
         raise NotImplementedError

@@ -6,7 +6,8 @@
     python tests/simulator/run.py stop   --state-dir DIR
     python tests/simulator/run.py serve  --state-dir DIR ...   (foreground; what start runs)
 
-SPEC: ``bmc1=redfish:generic,bmc2=redfish:dell,cimc=redfish:cisco`` (an
+SPEC: ``bmc1=redfish:generic,bmc2=redfish:dell,cimc=redfish:cisco`` (Redfish
+vendors: generic, dell, cisco, jobservice, openbmc; an
 optional ``@PORT`` after each fixes its port). ``--redfish N`` adds N generic
 Redfish devices named redfish1..redfishN. Without either: one device
 ``bmc1=redfish:generic``.
@@ -89,7 +90,8 @@ def build_devices(args):
 
 def sim_settings(args):
     settings = {}
-    for key in ("duration", "scenario", "session_limit", "retry_after", "reboot_seconds", "username", "password"):
+    for key in ("duration", "scenario", "session_limit", "retry_after", "reboot_seconds", "task_retention", "username",
+                "password"):
         value = getattr(args, key)
         if value is not None:
             settings[key] = value
@@ -107,6 +109,9 @@ def add_server_options(parser):
     parser.add_argument("--session-limit", type=int, help="sessions per device (4)")
     parser.add_argument("--retry-after", type=int, help="Retry-After of task monitors (1)")
     parser.add_argument("--reboot-seconds", type=float, help="length of a reboot window (3)")
+    parser.add_argument(
+        "--task-retention", type=float, help="seconds a finished task stays in TaskService (vendor habit: iDRAC 600)"
+    )
     parser.add_argument("--username", help="device user (admin)")
     parser.add_argument("--password", help="device password (password)")
     parser.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS (debugging)")

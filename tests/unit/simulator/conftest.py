@@ -1,5 +1,5 @@
 """Fixtures for the simulator's own tests: one in-process simulator for the
-session (generic, Dell and Cisco Redfish devices), reset before every test,
+session (a Redfish device of each flavour), reset before every test,
 and small HTTPS clients that trust its CA."""
 
 import os
@@ -19,6 +19,8 @@ DEVICES = [
     {"name": "gen", "platform": "redfish", "vendor": "generic"},
     {"name": "dell", "platform": "redfish", "vendor": "dell"},
     {"name": "cisco", "platform": "redfish", "vendor": "cisco"},
+    {"name": "jobs", "platform": "redfish", "vendor": "jobservice"},
+    {"name": "obmc", "platform": "redfish", "vendor": "openbmc"},
 ]
 
 

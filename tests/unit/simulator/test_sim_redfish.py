@@ -13,12 +13,15 @@ TASKS = "/redfish/v1/TaskService/Tasks"
 
 
 def assert_redfish_error(resp, status):
+    """A Redfish error answer: one registry message, whose MessageId is also the error's code."""
     assert resp.status_code == status, resp.text
+    assert resp.headers["Content-Type"].startswith("application/json") and resp.headers["OData-Version"] == "4.0"
     body = resp.json()
-    assert body["error"]["code"] == "Base.1.8.GeneralError"
-    assert body["error"]["message"]
     info = body["error"]["@Message.ExtendedInfo"]
-    assert info and info[0]["MessageId"]
+    assert len(info) == 1 and re.fullmatch(r"[A-Za-z]+\.\d+\.\d+\.\w+", info[0]["MessageId"]), info
+    assert body["error"]["code"] == info[0]["MessageId"]
+    assert body["error"]["message"] == info[0]["Message"]
+    assert info[0]["MessageSeverity"] in ("OK", "Warning", "Critical")
     return body
 
 
@@ -36,8 +39,10 @@ def test_service_root_needs_no_auth(client):
         "Links": True,
         "NoLinks": True,
     }
-    for link in ("SessionService", "TaskService", "UpdateService"):
+    for link in ("AccountService", "SessionService", "UpdateService"):
         assert root[link]["@odata.id"] == "/redfish/v1/" + link
+    assert root["Tasks"]["@odata.id"] == "/redfish/v1/TaskService"  # ServiceRoot names its TaskService link Tasks
+    assert "TaskService" not in root
     assert c.get("/redfish/v1/", auth=False).status_code == 200
 
 
@@ -46,7 +51,7 @@ def test_401_without_auth(client, path):
     c = client("gen")
     resp = c.get(path, auth=False)
     body = assert_redfish_error(resp, 401)
-    assert body["error"]["@Message.ExtendedInfo"][0]["MessageId"] == "Base.1.8.NoValidSession"
+    assert body["error"]["@Message.ExtendedInfo"][0]["MessageId"] == "Base.1.22.NoValidSession"
     assert c.get(path, auth=False, headers={"X-Auth-Token": "bogus"}).status_code == 401
     assert c.stats()["logins_failed"] == 0
 
@@ -67,14 +72,14 @@ def test_sessions_limit_and_counters(client):
     # the fifth hits the BMC's session limit
     resp = c.post(SESSIONS, auth=False, json={"UserName": "admin", "Password": "password"})
     body = assert_redfish_error(resp, 503)
-    assert body["error"]["@Message.ExtendedInfo"][0]["MessageId"] == "Base.1.8.SessionLimitExceeded"
+    assert body["error"]["@Message.ExtendedInfo"][0]["MessageId"] == "Base.1.22.SessionLimitExceeded"
     listing = c.get(SESSIONS, auth=False, headers={"X-Auth-Token": token}).json()
     assert listing["Members@odata.count"] == 4
     assert c.get(location, auth=False, headers={"X-Auth-Token": token}).json()["UserName"] == "admin"
     # bad credentials
     resp = c.post(SESSIONS, auth=False, json={"UserName": "admin", "Password": "nope"})
     assert_redfish_error(resp, 401)
-    assert c.post(SESSIONS, auth=False, data="{not json").status_code == 400
+    assert c.post(SESSIONS, auth=False, data="{not json", headers={"Content-Type": "application/json"}).status_code == 400
     # logout all
     for tok, loc in made:
         assert c.delete(loc, auth=False, headers={"X-Auth-Token": tok}).status_code == 204
@@ -131,7 +136,7 @@ def test_simple_update_success(client, wait):
     final, seen = poll_monitor(c, monitor)
     assert seen[0] == 202
     assert final.status_code == 200
-    assert final.json()["@Message.ExtendedInfo"][0]["MessageId"] == "Update.1.0.UpdateSuccessful"
+    assert final.json()["@Message.ExtendedInfo"][0]["MessageId"] == "Update.1.1.UpdateSuccessful"
     done = c.get(task["@odata.id"]).json()
     assert (done["TaskState"], done["TaskStatus"], done["PercentComplete"]) == ("Completed", "OK", 100)
     assert done["EndTime"] >= done["StartTime"]
@@ -151,7 +156,7 @@ def test_fail_gives_500_with_message(client):
     task = c.get(resp.json()["@odata.id"]).json()
     assert (task["TaskState"], task["TaskStatus"]) == ("Exception", "Critical")
     last = task["Messages"][-1]
-    assert last["Severity"] == "Critical" and last["MessageId"] and last["Message"]
+    assert last["MessageSeverity"] == "Critical" and last["MessageId"] and last["Message"]
     assert body["error"]["message"] == last["Message"]
 
 
@@ -190,7 +195,7 @@ def test_critical_is_completed_but_critical(client):
     made = c.new_task(scenario="critical", duration=0)
     task = c.get(made["task_uri"]).json()
     assert (task["TaskState"], task["TaskStatus"]) == ("Completed", "Critical")
-    assert task["Messages"][-1]["Severity"] == "Critical"
+    assert task["Messages"][-1]["MessageSeverity"] == "Critical"
     assert c.get(made["monitor_uri"]).status_code == 500
 
 
@@ -355,8 +360,10 @@ def test_sim_tasks_many_and_ids(client):
 def test_dell_jid_and_jobs(client, wait):
     c = client("dell")
     resp = c.simple_update()
-    task = resp.json()
+    assert resp.status_code == 202 and resp.content == b""  # iDRAC: the Task URI in Location, no body
+    task = c.get(resp.headers["Location"]).json()
     jid = task["Id"]
+    assert resp.headers["Location"] == TASKS + "/" + jid
     assert re.fullmatch(r"JID_\d{12}", jid)
     dell = task["Oem"]["Dell"]
     assert dell["JobState"] == "Scheduled" and dell["JobType"] == "FirmwareUpdate"
