@@ -82,7 +82,7 @@ class Answers(RedfishAdapter):
         self.answers = answers
         self.asked = []
 
-    def get(self, path, params=None):
+    def get(self, path, params=None, accept=()):
         path = self.http.path_of(self.http.url(path))
         self.asked.append(path)
         status, body = self.answers.get(path, (404, {}))
