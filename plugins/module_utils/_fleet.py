@@ -225,4 +225,3 @@ def fleet_summary(targets):
             line += " | ... and %d more" % (len(bad) - 20)
     counts["tasks"] = len(tasks)
     return counts, line
-

@@ -20,7 +20,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import Ta
 from ansible_collections.taskstatus.infra.plugins.module_utils._fleet import Fleet, Target, fleet_summary
 from ansible_collections.taskstatus.infra.plugins.module_utils._platforms import adapter_class
 from ansible_collections.taskstatus.infra.plugins.module_utils._progress import Progress
-from ansible_collections.taskstatus.infra.plugins.module_utils._spec import (  # noqa: F401 - re-exported
+from ansible_collections.taskstatus.infra.plugins.module_utils._spec import (
     fleet_params,
     info_argument_spec,
     validate,
@@ -35,6 +35,8 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._waiter import (
 )
 
 MODULE_KWARGS = dict(mutually_exclusive=[("task_ids", "filters")], supports_check_mode=True)
+# The modules import their argument specs from here, with the one call they make.
+__all__ = ["MODULE_KWARGS", "execute", "info_argument_spec", "run", "wait_argument_spec"]
 
 
 def _select(tasks, filters):

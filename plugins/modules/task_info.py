@@ -14,8 +14,8 @@ description:
   - Reads tasks by id, or lists a manager's tasks narrowed by filters, and returns each as the same
     normalized task whatever the platform.
   - Read-only; never reports a change.
-  - Runs on the Ansible controller (an action plugin), whatever the inventory host's connection is: a BMC or an
-    appliance runs no Python, and no C(connection: local) is needed. Delegated to a real host (C(delegate_to)), it
+  - Runs on the Ansible controller (an action plugin), whatever the inventory host's connection is; a BMC or an
+    appliance runs no Python, and no C(connection=local) is needed. Delegated to a real host (C(delegate_to)), it
     runs there as a module.
 author:
   - taskstatus.infra maintainers (@taskstatus)
@@ -50,7 +50,7 @@ attributes:
     support: full
     details: >-
       With C(delegate_to) a host reached by a real connection (a jump host on the management network), the module runs
-      there and needs C(requests) there; C(delegate_to: localhost) runs on the controller like no delegation.
+      there and needs C(requests) there; C(delegate_to=localhost) runs on the controller like no delegation.
 options:
   missing_ok:
     description:

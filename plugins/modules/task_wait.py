@@ -20,8 +20,8 @@ description:
     and logs in again when it forgot the session.
   - Never reports a change. The session it opened is logged out on success, failure, timeout and cancel
     (SIGTERM from a cancelled AWX job, SIGINT).
-  - Runs on the Ansible controller (an action plugin), whatever the inventory host's connection is: a BMC or an
-    appliance runs no Python, and no C(connection: local) is needed. Delegated to a real host (C(delegate_to)), it
+  - Runs on the Ansible controller (an action plugin), whatever the inventory host's connection is; a BMC or an
+    appliance runs no Python, and no C(connection=local) is needed. Delegated to a real host (C(delegate_to)), it
     runs there as a module.
   - Shows progress while it waits, through Ansible's display (under ansible-runner, AWX and AAP each line is a job
     event while the task still runs) - a line when a task fails, a heartbeat every O(progress_interval) seconds with
@@ -65,7 +65,7 @@ attributes:
     support: full
     details: >-
       With C(delegate_to) a host reached by a real connection (a jump host on the management network), the module runs
-      there and needs C(requests) there; C(delegate_to: localhost) runs on the controller like no delegation.
+      there and needs C(requests) there; C(delegate_to=localhost) runs on the controller like no delegation.
 seealso:
   - module: taskstatus.infra.task_info
 options:

@@ -42,8 +42,8 @@ def free_port():
 def play(tmp_path, tasks, hosts=None, inventory_vars=None, verbosity=0, env=None, name="play.yml", timeout=300):
     """Write and run a playbook of ``tasks`` on ``hosts`` (an inventory written here); return the process."""
     hosts = hosts or {"bmc1": {}}
-    inventory = {"all": {"hosts": hosts, "vars": dict({"ansible_python_interpreter": sys.executable},
-                                                    **(inventory_vars or {}))}}
+    all_vars = dict({"ansible_python_interpreter": sys.executable}, **(inventory_vars or {}))
+    inventory = {"all": {"hosts": hosts, "vars": all_vars}}
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
     (tmp_path / name).write_text(yaml.safe_dump([{"name": "Controller test", "hosts": "all", "gather_facts": False,
                                                   "tasks": tasks}], sort_keys=False))
@@ -65,18 +65,16 @@ def result_of(tmp_path, name="result.json"):
 
 
 def write_result(var):
-    return {"name": "Write the result", "ansible.builtin.copy": {"content": "{{ %s | to_nice_json }}" % var,
-                                                                "dest": "{{ playbook_dir }}/result.json", "mode": "0600"},
-            "delegate_to": "localhost", "run_once": True}
+    copy = {"content": "{{ %s | to_nice_json }}" % var, "dest": "{{ playbook_dir }}/result.json", "mode": "0600"}
+    return {"name": "Write the result", "ansible.builtin.copy": copy, "delegate_to": "localhost", "run_once": True}
 
 
 def test_the_wait_runs_on_the_controller_whatever_the_hosts_connection(csim, tmp_path):
     """The inventory host is a BMC reached by SSH on a port where nothing listens: nothing is sent there."""
     made = csim.create_tasks("bmc1", 2, scenario="success", duration=1.5)
     conn = csim.connection("bmc1")
-    tasks = [{"name": "Wait", "taskstatus.infra.task_wait": dict(conn, task_ids=[m["id"] for m in made], interval=0.3,
-                                                                  timeout=60), "register": "waited"},
-             write_result("waited")]
+    args = dict(conn, task_ids=[m["id"] for m in made], interval=0.3, timeout=60)
+    tasks = [{"name": "Wait", "taskstatus.infra.task_wait": args, "register": "waited"}, write_result("waited")]
     port = free_port()
     proc = play(tmp_path, tasks, hosts={"bmc1": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1",
                                                  "ansible_port": port, "ansible_python_interpreter": "/nonexistent"}},
@@ -118,8 +116,8 @@ def test_progress_lines_while_the_wait_runs(csim, tmp_path):
     good = csim.create_tasks("bmc1", 1, scenario="success", duration=6)[0]
     bad = csim.create_tasks("bmc1", 1, scenario="fail", duration=4)[0]
     conn = csim.connection("bmc1")
-    tasks = [{"name": "Wait", "taskstatus.infra.task_wait": dict(conn, task_ids=[good["id"], bad["id"]], interval=0.3,
-                                                                  timeout=60, progress_interval=1), "ignore_errors": True}]
+    args = dict(conn, task_ids=[good["id"], bad["id"]], interval=0.3, timeout=60, progress_interval=1)
+    tasks = [{"name": "Wait", "taskstatus.infra.task_wait": args, "ignore_errors": True}]
     proc = play(tmp_path, tasks, verbosity=1)
     out = proc.stdout + proc.stderr  # -v lines go where Ansible sends verbose output (stderr by default)
     assert proc.returncode == 0, out
@@ -151,8 +149,8 @@ def test_progress_lines_are_job_events_before_the_result_under_ansible_runner(cs
     (private / "env").mkdir()
     (private / "project" / "wait.yml").write_text(yaml.safe_dump([{
         "name": "Runner", "hosts": "bmc1", "gather_facts": False,
-        "tasks": [{"name": "Wait", "taskstatus.infra.task_wait": dict(conn, task_ids=[made["id"]], interval=0.3,
-                                                                       timeout=60, progress_interval=1)}]}]))
+        "tasks": [{"name": "Wait", "taskstatus.infra.task_wait": dict(
+            conn, task_ids=[made["id"]], interval=0.3, timeout=60, progress_interval=1)}]}]))
     (private / "inventory" / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"bmc1": {
         "ansible_python_interpreter": sys.executable}}}}))
     (private / "env" / "envvars").write_text(yaml.safe_dump({"ANSIBLE_COLLECTIONS_PATH": COLLECTION_ROOT}))
@@ -215,9 +213,9 @@ def test_fleet_fail_fast_and_sigterm_close_every_session(csim, tmp_path):
     common = {k: conn[k] for k in ("platform", "username", "password", "ca_path")}
     targets = [{"name": n, "host": csim.host(n), "task_ids": [t["id"]]} for n, t in stuck.items()]
     targets.append({"name": "bmc3", "host": csim.host("bmc3"), "task_ids": [failing["id"]]})
-    tasks = [{"name": "Wait", "taskstatus.infra.task_wait": dict(common, targets=targets, interval=0.3, timeout=120,
-                                                                  fail_fast=True), "register": "fleet",
-              "ignore_errors": True}, write_result("fleet")]
+    args = dict(common, targets=targets, interval=0.3, timeout=120, fail_fast=True)
+    tasks = [{"name": "Wait", "taskstatus.infra.task_wait": args, "register": "fleet", "ignore_errors": True},
+             write_result("fleet")]
     proc = play(tmp_path, tasks)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = result_of(tmp_path)
@@ -232,9 +230,9 @@ def test_fleet_fail_fast_and_sigterm_close_every_session(csim, tmp_path):
     stuck = {name: csim.create_tasks(name, 1, scenario="stuck", duration=1)[0] for name in DEVICES}
     targets = [{"name": n, "host": csim.host(n), "task_ids": [t["id"]]} for n, t in stuck.items()]
     (tmp_path / "sig").mkdir()
+    wait = {"name": "Wait", "taskstatus.infra.task_wait": dict(common, targets=targets, interval=0.3, timeout=300)}
     (tmp_path / "sig" / "play.yml").write_text(yaml.safe_dump([{"name": "Signal", "hosts": "localhost",
-                                                                "gather_facts": False, "tasks": [{
-        "name": "Wait", "taskstatus.infra.task_wait": dict(common, targets=targets, interval=0.3, timeout=300)}]}]))
+                                                                "gather_facts": False, "tasks": [wait]}]))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTION_ROOT, ANSIBLE_NOCOLOR="1",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
@@ -247,7 +245,7 @@ def test_fleet_fail_fast_and_sigterm_close_every_session(csim, tmp_path):
             assert proc.poll() is None and time.monotonic() < deadline, "the fleet wait did not start"
             time.sleep(0.1)
         os.killpg(proc.pid, signal.SIGTERM)
-        out, _ = proc.communicate(timeout=90)
+        out = proc.communicate(timeout=90)[0]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

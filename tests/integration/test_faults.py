@@ -498,7 +498,7 @@ def test_a_signal_ends_the_wait_with_the_session_closed(signum, fault_sim, tmp_p
             time.sleep(0.1)
         assert fault_sim.stats(dev)["sessions_open"] == 1
         os.killpg(proc.pid, signum)
-        output, _ = proc.communicate(timeout=60)
+        output = proc.communicate(timeout=60)[0]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -846,8 +846,8 @@ def _check_respond(value):
                 "delay": _number("respond.delay", rule.get("delay", 0)),
                 "count": count,
                 "drop": bool(rule.get("drop", False)),
-                "truncate": None if rule.get("truncate") is None else _number("respond.truncate", rule["truncate"],
-                                                                             integer=True),
+                "truncate": (None if rule.get("truncate") is None
+                             else _number("respond.truncate", rule["truncate"], integer=True)),
                 "size": _number("respond.size", rule.get("size", 0), integer=True),
                 "trickle": _number("respond.trickle", rule.get("trickle", 0)),
                 "after": _number("respond.after", rule.get("after", 0), integer=True),

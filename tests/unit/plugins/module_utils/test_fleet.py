@@ -80,7 +80,7 @@ def fleet(adapters, timeout=10.0, concurrency=4, fail_fast=False, progress=None,
 
 def test_many_managers_few_threads_at_most_concurrency_in_flight():
     Memory.peak = 0
-    adapters = [Memory(polls=4, delay=0.02) for _ in range(40)]
+    adapters = [Memory(polls=4, delay=0.02) for _number in range(40)]
     run, targets = fleet(adapters, concurrency=5)
     started = time.monotonic()
     run.run()
@@ -116,7 +116,7 @@ def test_an_unreachable_manager_times_out_alone():
 
 
 def test_an_interrupt_closes_every_session():
-    adapters = [Memory(polls=10 ** 6) for _ in range(20)]
+    adapters = [Memory(polls=10 ** 6) for _number in range(20)]
     run, targets = fleet(adapters, timeout=60, concurrency=3)
 
     def interrupt():
