@@ -55,8 +55,8 @@ options:
   allow_empty:
     description:
       - With O(filters), what to do when no task matches when the module starts.
-      - V(false) fails the module with "nothing to wait for": an update that never showed up as a task is not a
-        success, and a rollout must not move on to its next batch because of it.
+      - V(false) fails the module with "nothing to wait for", because an update that never showed up as a task is
+        not a success, and a rollout must not move on to its next batch because of it.
       - V(true) succeeds with an empty RV(tasks). Check mode always does.
     type: bool
     default: false
