@@ -8,11 +8,19 @@ Usage in-process (pytest)::
 
 or as a background process: ``python tests/simulator/run.py start --state-dir DIR``.
 
+A fleet (one process, each device at its own 127.0.x.y, one shared port)::
+
+    with Simulator(tmp_path, devices=fleet_specs(1000, vendor="generic")) as sim:
+        sim.fleet_tasks({"duration": 60}); sim.fleet_stats()["totals"]["sessions_open"]
+
+or ``run.py start --state-dir DIR --fleet 1000``; ``/_sim/fleet/*`` on any device
+acts on all of them.
+
 A platform is one module here with one ``core.Platform`` subclass, listed in
 PLATFORMS below (the explicit registry).
 """
 
-from .core import KINDS, SCENARIOS, Simulator, parse_devices_spec, progress  # noqa: F401
+from .core import KINDS, SCENARIOS, Simulator, fleet_address, fleet_specs, parse_devices_spec, progress  # noqa: F401
 from .fmc import CdfmcPlatform, FmcPlatform
 from .redfish import RedfishPlatform
 from .vsphere import VsphereSimPlatform

@@ -16,13 +16,17 @@ Everything here is stdlib plus trustme; nothing talks to anything but
 """
 
 import base64
+import collections
 import copy
 import datetime
+import errno
 import http.server
+import ipaddress
 import json
 import logging
 import os
 import secrets
+import selectors
 import socket
 import ssl
 import threading
@@ -287,20 +291,187 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_PATCH = do_PUT = do_HEAD = _dispatch
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Hub:
+    """One accept loop for every listening socket of a simulator.
+
+    One thread waits in one ``select()`` on all the listening sockets (one
+    per device: a fleet has a thousand) and hands each accepted connection to
+    a thread of its own, where the TLS handshake and the keep-alive request
+    loop run. Nothing polls: an idle simulator sleeps in that one call.
+    The selector is changed only on the loop's thread; ``add``/``remove``
+    queue the change, wake the loop through a socket pair and wait for it.
+    At most MAX_CONNECTIONS connections are served at once; more are closed
+    as they come (a client sees the connection cut, never a hang).
+    """
+
+    MAX_CONNECTIONS = 8192
+    ACCEPT_BATCH = 64  # accepts per listener per wake-up, so one busy device cannot starve the others
+
+    def __init__(self, name="sim-accept"):
+        self.name = name
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._changes = collections.deque()
+        self._lock = threading.Lock()
+        self._thread = None
+        self._stopping = False
+        self.connections = 0  # being served now
+        self.accepted = 0  # since start
+        self.refused = 0  # closed at once: over MAX_CONNECTIONS
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._thread is None:
+            return
+        self._stopping = True
+        self._wake()
+        self._thread.join(10)
+        self._thread = None
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def add(self, listener):
+        self._call(lambda: self._selector.register(listener.socket, selectors.EVENT_READ, listener))
+
+    def remove(self, listener):
+        """Stop accepting for ``listener``; when this returns the loop no longer touches its socket."""
+
+        def unregister():
+            listener.active = False
+            try:
+                self._selector.unregister(listener.socket)
+            except (KeyError, ValueError):
+                pass
+
+        self._call(unregister)
+
+    def _call(self, func):
+        """Run ``func`` on the loop's thread and return when it has run; its exception is raised here."""
+        thread = self._thread
+        if thread is None or not thread.is_alive() or thread is threading.current_thread():
+            func()
+            return
+        change = {"func": func, "done": threading.Event(), "error": None}
+        with self._lock:
+            self._changes.append(change)
+        self._wake()
+        if not change["done"].wait(10):
+            LOG.warning("%s: the accept loop did not apply a change within 10 s", self.name)
+        if change["error"] is not None:
+            raise change["error"]
+
+    def _wake(self):
+        try:
+            self._wake_w.send(b"x")
+        except (BlockingIOError, OSError):  # full: a wake-up is pending anyway
+            pass
+
+    def _apply_changes(self):
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        while True:
+            with self._lock:
+                if not self._changes:
+                    return
+                change = self._changes.popleft()
+            try:
+                change["func"]()
+            except Exception as exc:  # for the caller; never kills the loop
+                change["error"] = exc
+            change["done"].set()
+
+    def _run(self):
+        while not self._stopping:
+            try:
+                events = self._selector.select()
+            except OSError as exc:
+                LOG.error("%s: select failed: %s", self.name, exc)
+                time.sleep(0.1)
+                continue
+            # changes first: a listener removed by them is not accepted on below
+            if any(key.data is None for key, _mask in events):
+                self._apply_changes()
+            for key, _mask in events:
+                if key.data is not None and key.data.active:
+                    self._accept(key.data)
+        self._apply_changes()  # release anyone still waiting in _call
+
+    def _accept(self, listener):
+        for _index in range(self.ACCEPT_BATCH):
+            try:
+                conn, address = listener.socket.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                LOG.warning("%s: accept on %s failed: %s", self.name, listener.device.name, exc)
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    time.sleep(0.05)  # out of descriptors: the socket stays readable; do not spin
+                return
+            with self._lock:
+                full = self.connections >= self.MAX_CONNECTIONS
+                if full:
+                    self.refused += 1
+                else:
+                    self.connections += 1
+                    self.accepted += 1
+            if full:
+                conn.close()
+                continue
+            try:
+                threading.Thread(
+                    target=self._serve, args=(listener, conn, address), name="sim-conn", daemon=True
+                ).start()
+            except RuntimeError as exc:  # cannot start a thread
+                LOG.warning("%s: cannot serve a connection: %s", self.name, exc)
+                with self._lock:
+                    self.connections -= 1
+                conn.close()
+
+    def _serve(self, listener, conn, address):
+        try:
+            listener.serve(conn, address)
+        finally:
+            with self._lock:
+                self.connections -= 1
+
+
+class _Listener:
+    """A device's listening socket; its connections are served by :class:`_Handler` (``self.server``)."""
+
     request_queue_size = 128
 
-    def __init__(self, address, device, ssl_context):
+    def __init__(self, device, address, ssl_context):
         self.device = device
         self.ssl_context = ssl_context
+        self.active = True
         self._conns = set()
         self._conns_lock = threading.Lock()
-        super().__init__(address, _Handler)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(self.request_queue_size)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self.socket = sock
+        self.server_address = sock.getsockname()
 
-    def finish_request(self, request, client_address):
-        # TLS handshake here, in the connection's thread, not in accept().
+    def serve(self, request, client_address):
+        """One connection, in its own thread: TLS handshake here, not in the accept loop."""
+        request.setblocking(True)
         with self._conns_lock:
             self._conns.add(request)
         conn = request
@@ -320,7 +491,9 @@ class _Server(http.server.ThreadingHTTPServer):
                     self._conns.discard(request)
                     self._conns.add(conn)
                 conn.settimeout(None)
-            self.RequestHandlerClass(conn, client_address, self)
+            _Handler(conn, client_address, self)
+        except Exception:  # a broken connection never takes anything else down
+            LOG.debug("%s: connection error from %s", self.device.name, client_address, exc_info=True)
         finally:
             with self._conns_lock:
                 self._conns.discard(conn)
@@ -330,14 +503,14 @@ class _Server(http.server.ThreadingHTTPServer):
             except OSError:
                 pass
 
-    def shutdown_request(self, request):
+    def close(self, hub):
+        """Stop listening (connects are refused from here on), then cut the open connections."""
+        hub.remove(self)
         try:
-            request.close()
+            self.socket.close()
         except OSError:
             pass
-
-    def handle_error(self, request, client_address):
-        LOG.debug("%s: connection error from %s", self.device.name, client_address, exc_info=True)
+        self.close_connections()
 
     def close_connections(self):
         """Cut every open connection (a rebooting BMC does not say goodbye)."""
@@ -453,7 +626,11 @@ class Stats:
 
 
 class Device:
-    """One simulated manager: a port, a platform, its sessions, tasks, stats."""
+    """One simulated manager: an address and port, a platform, its sessions, tasks, stats.
+
+    ``address`` is the simulator's host (127.0.0.1) unless the spec names one:
+    fleet devices each have their own 127.0.x.y and share one port.
+    """
 
     def __init__(self, sim, spec, platforms):
         self.sim = sim
@@ -461,7 +638,9 @@ class Device:
         self.platform_name = spec.get("platform", "redfish")
         if self.platform_name not in platforms:
             raise ConfigError("unknown platform %r" % self.platform_name)
+        self.address = spec.get("address") or sim.host
         self.requested_port = int(spec.get("port") or 0)
+        self.shares_port = bool(spec.get("address")) and not self.requested_port
         self.port = None
         self.initial_config = dict(sim.defaults)
         for key in KNOBS:
@@ -471,7 +650,6 @@ class Device:
         self.down = False
         self._stopped = False
         self._server = None
-        self._thread = None
         self._timers = set()
         self._reset_state()
         cls = platforms[self.platform_name]
@@ -494,31 +672,23 @@ class Device:
 
     # ---- life cycle ------------------------------------------------------
 
-    def start(self):
+    def start(self, port=None):
+        """Listen on the device's address and ``port`` (default: the spec's, or any free one)."""
         self._stopped = False
-        self._listen(self.requested_port)
+        self._listen(self.requested_port if port is None else port)
 
     def _listen(self, port):
-        server = _Server((self.sim.host, port), self, self.sim.ssl_context)
-        self.port = server.server_address[1]
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sim-%s" % self.name, daemon=True
-        )
+        listener = _Listener(self, (self.address, port), self.sim.ssl_context)
+        self.port = listener.server_address[1]
         with self.lock:
-            self._server, self._thread = server, thread
-        thread.start()
+            self._server = listener
+        self.sim.hub.add(listener)
 
     def _close_server(self):
         with self.lock:
-            server, self._server = self._server, None
-        if server is not None:
-            try:  # stop listening at once: new connects are refused from here on
-                server.socket.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            server.shutdown()
-            server.server_close()
-            server.close_connections()
+            listener, self._server = self._server, None
+        if listener is not None:
+            listener.close(self.sim.hub)
 
     def stop(self):
         with self.lock:
@@ -685,7 +855,7 @@ class Device:
             }
 
     def info(self):
-        host = "%s:%s" % (self.sim.host, self.port)
+        host = "%s:%s" % (self.address, self.port)
         return {
             "name": self.name,
             "platform": self.platform_name,
@@ -860,6 +1030,36 @@ def _check_respond(value):
 # Control API: /_sim/* (no auth, JSON, not counted)
 # --------------------------------------------------------------------------
 
+TASK_SPEC_KEYS = ("scenario", "duration", "kind", "id", "started_ago", "name")
+
+
+def check_task_spec(spec, device):
+    """A /_sim/tasks body -> keyword arguments of ``Platform.create_task``; ConfigError when bad."""
+    if not isinstance(spec, dict):
+        raise ConfigError("task spec must be a JSON object")
+    unknown = set(spec) - set(TASK_SPEC_KEYS)
+    if unknown:
+        raise ConfigError("unknown keys %s" % ", ".join(sorted(unknown)))
+    scenario = check_scenario(spec.get("scenario", "success"))
+    if isinstance(scenario, list):
+        raise ConfigError("scenario must be one name")
+    duration = _number("duration", spec.get("duration", device.config["duration"]))
+    kind = spec.get("kind", "firmware_update")
+    if kind not in KINDS:
+        raise ConfigError("unknown kind %r; one of %s" % (kind, ", ".join(KINDS)))
+    task_id = spec.get("id")
+    if task_id is not None and (not isinstance(task_id, str) or not task_id):
+        raise ConfigError("id must be a non-empty string")
+    started_ago = _number("started_ago", spec.get("started_ago", 0))
+    return {
+        "scenario": scenario,
+        "duration": duration,
+        "kind": kind,
+        "task_id": task_id,
+        "started_ago": started_ago,
+        "name": spec.get("name"),
+    }
+
 
 def control(device, req):
     """The control API, on every device's port, no auth, JSON, not counted in stats.
@@ -872,9 +1072,12 @@ def control(device, req):
     GET  /_sim/tasks    every task with its phase/percent (debugging)
     GET|POST /_sim/config  settings (KNOBS), burst, respond, reboot_now
     GET  /_sim/info     name, platform, vendor, host, port, url
+    /_sim/fleet/...     every device of the simulator at once: see fleet_control
     Bad input: 400 {"error": "..."}.
     """
     route = req.path.rstrip("/")
+    if route == "/_sim/fleet" or route.startswith("/_sim/fleet/"):
+        return fleet_control(device.sim, req)
 
     def error(status, message):
         return json_response(status, {"error": message})
@@ -899,29 +1102,7 @@ def control(device, req):
                 resp.after = lambda: [f() for f in after]
             return resp
         if route == "/_sim/tasks" and req.method == "POST":
-            spec = body()
-            if not isinstance(spec, dict):
-                raise ConfigError("task spec must be a JSON object")
-            unknown = set(spec) - {"scenario", "duration", "kind", "id", "started_ago", "name"}
-            if unknown:
-                raise ConfigError("unknown keys %s" % ", ".join(sorted(unknown)))
-            scenario = check_scenario(spec.get("scenario", "success"))
-            if isinstance(scenario, list):
-                raise ConfigError("scenario must be one name")
-            duration = _number("duration", spec.get("duration", device.config["duration"]))
-            kind = spec.get("kind", "firmware_update")
-            if kind not in KINDS:
-                raise ConfigError("unknown kind %r; one of %s" % (kind, ", ".join(KINDS)))
-            task_id = spec.get("id")
-            if task_id is not None and (not isinstance(task_id, str) or not task_id):
-                raise ConfigError("id must be a non-empty string")
-            started_ago = _number("started_ago", spec.get("started_ago", 0))
-            return json_response(
-                201,
-                device.platform.create_task(
-                    scenario, duration, kind, task_id=task_id, started_ago=started_ago, name=spec.get("name")
-                ),
-            )
+            return json_response(201, device.platform.create_task(**check_task_spec(body(), device)))
         if route == "/_sim/tasks" and req.method == "GET":
             return json_response(200, device.platform.list_tasks_debug())
         if route in ("/_sim", "/_sim/info") and req.method == "GET":
@@ -933,6 +1114,62 @@ def control(device, req):
     except Conflict as exc:
         return error(409, str(exc))
     return error(404, "no control route %s %s" % (req.method, req.path))
+
+
+def fleet_control(sim, req):
+    """The whole simulator at once, on every device's port: no auth, JSON, not counted.
+
+    GET  /_sim/fleet/info    {"count", "port" (the fleet's shared port or null), "devices": [info, ...]}
+    GET  /_sim/fleet/stats   {"count", "totals": {counters summed, "requests": {...}},
+                              "sessions_open_on": [names], "down": [names], "per_device": {name: counters}}
+                             ?devices=a,b only these; ?requests=1 adds each device's request
+                             counts; ?per_device=0 leaves per_device out
+    POST /_sim/fleet/tasks   {"devices"?: [names], "count"?: n, "per_device"?: {name: spec}, + a
+                             /_sim/tasks spec for all} -> 201 {"created": n, "tasks": {name: [
+                             {"id", "task_uri", "monitor_uri"}, ...]}}; specs are all checked before
+                             any task is made; 409 on a taken id (tasks made before it stay)
+    POST /_sim/fleet/reset   {"devices"?: [names]} -> {"reset": n}
+    POST /_sim/fleet/config  {"devices"?: [names], + /_sim/config settings} -> {"configured": n}
+    Without "devices": every device of the simulator. Bad input: 400 {"error": "..."}.
+    """
+    route = req.path.rstrip("/")
+
+    def body():
+        if not req.body.strip():
+            return {}
+        value = req.json()
+        if not isinstance(value, dict):
+            raise ConfigError("body must be a JSON object")
+        return value
+
+    def flag(name, default):
+        value = req.query.get(name)
+        return default if value is None else value.lower() in ("1", "true", "yes")
+
+    try:
+        if route in ("/_sim/fleet", "/_sim/fleet/info") and req.method == "GET":
+            return json_response(200, sim.fleet_info())
+        if route == "/_sim/fleet/stats" and req.method == "GET":
+            names = [n for n in req.query.get("devices", "").split(",") if n] or None
+            return json_response(
+                200, sim.fleet_stats(names, requests=flag("requests", False), per_device=flag("per_device", True))
+            )
+        if route == "/_sim/fleet/tasks" and req.method == "POST":
+            return json_response(201, sim.fleet_tasks(body()))
+        if route == "/_sim/fleet/reset" and req.method == "POST":
+            spec = body()
+            return json_response(200, {"reset": len(sim.fleet_reset(spec.get("devices")))})
+        if route == "/_sim/fleet/config" and req.method == "POST":
+            changes = body()
+            names = changes.pop("devices", None)
+            return json_response(200, {"configured": len(sim.fleet_configure(changes, names))})
+    except ConfigError as exc:
+        return json_response(400, {"error": str(exc)})
+    except ValueError as exc:
+        return json_response(400, {"error": "bad JSON body: %s" % exc})
+    except Conflict as exc:
+        return json_response(409, {"error": str(exc)})
+    return json_response(404, {"error": "no control route %s %s" % (req.method, req.path)})
 
 
 # --------------------------------------------------------------------------
@@ -1008,6 +1245,73 @@ def basic_credentials(header):
 # --------------------------------------------------------------------------
 
 
+def fleet_address(index):
+    """The loopback address of fleet device ``index`` (from 0): 127.0.x.y, x and y from 1, y up to 254."""
+    if not 0 <= index < FLEET_MAX:
+        raise ConfigError("a fleet has at most %d devices" % FLEET_MAX)
+    return "127.0.%d.%d" % (1 + index // 254, 1 + index % 254)
+
+
+FLEET_MAX = 255 * 254
+FLEET_COUNTERS = (
+    "sessions_open",
+    "sessions_created",
+    "sessions_deleted",
+    "sessions_expired",
+    "requests_total",
+    "logins_failed",
+    "reboots",
+)
+
+
+def fleet_specs(count, platform="redfish", vendor=None, prefix="bmc", **settings):
+    """Specs of ``count`` devices named ``<prefix>0001``..., each at its own 127.0.x.y, sharing one port.
+
+    ``settings`` (DEFAULTS keys: duration, scenario, session_limit, ...) go into every spec.
+    """
+    count = int(count)
+    if count < 1:
+        raise ConfigError("a fleet needs at least one device")
+    width = max(4, len(str(count)))
+    specs = []
+    for index in range(count):
+        spec = {"name": "%s%0*d" % (prefix, width, index + 1), "platform": platform, "address": fleet_address(index)}
+        if vendor:
+            spec["vendor"] = vendor
+        spec.update(settings)
+        specs.append(spec)
+    return specs
+
+
+def _loopback(address):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise ConfigError("address %r is not an IP address" % (address,))
+    if ip.version != 4 or not ip.is_loopback:
+        raise ConfigError("address %s is not in 127.0.0.0/8: the simulator serves only loopback" % address)
+    return str(ip)
+
+
+def _raise_fd_limit(need):
+    """Lift the soft limit of open files towards ``need`` (a fleet: a socket per device and per connection)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not Linux
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    want = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    if want > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        except (ValueError, OSError) as exc:
+            LOG.warning("cannot raise the open-file limit from %d to %d: %s", soft, want, exc)
+    if want < need:
+        LOG.warning("open-file limit %d is below the %d a fleet of this size may need", want, need)
+
+
 def parse_devices_spec(text):
     """``bmc1=redfish:generic,bmc2=redfish:dell@8443`` -> device specs."""
     devices = []
@@ -1030,27 +1334,42 @@ def parse_devices_spec(text):
 
 
 class Simulator:
-    """A set of simulated devices, one port each, on 127.0.0.1.
+    """A set of simulated devices on loopback: one port each on 127.0.0.1, or a fleet.
 
     >>> sim = Simulator(tmp_path, devices=[{"name": "bmc1", "platform": "redfish", "vendor": "dell"}])
     >>> sim.start(); ...; sim.stop()
+    >>> fleet = Simulator(tmp_path, devices=fleet_specs(1000, vendor="generic"))  # 127.0.1.1 ... 127.0.4.238
 
-    Device specs take ``name``, ``platform``, ``vendor``, ``port`` and any
-    setting of DEFAULTS (``duration``, ``scenario``, ``session_limit``, ...);
-    the keyword arguments here set the defaults for all devices.
+    Device specs take ``name``, ``platform``, ``vendor``, ``port``, ``address``
+    and any setting of DEFAULTS (``duration``, ``scenario``, ``session_limit``, ...);
+    the keyword arguments here set the defaults for all devices. A device
+    with an ``address`` (127.0.0.0/8) and no ``port`` is a fleet device: all
+    of them share one port, ``fleet_port`` or one found free at start. One
+    accept loop serves every listening socket; one certificate from the
+    throw-away CA covers ``cert_names`` (127.0.0.1, localhost) and every
+    device address.
     """
 
     def __init__(
-        self, state_dir, devices=None, tls=True, host="127.0.0.1", platforms=None, mode="in-process",
-        cert_names=("127.0.0.1", "localhost"), **defaults
+        self,
+        state_dir,
+        devices=None,
+        tls=True,
+        host="127.0.0.1",
+        platforms=None,
+        mode="in-process",
+        cert_names=("127.0.0.1", "localhost"),
+        fleet_port=None,
+        **defaults
     ):
         self.cert_names = tuple(cert_names)  # another name makes a host-name mismatch for TLS tests
         if platforms is None:
             from . import PLATFORMS as platforms  # the explicit registry
         self.state_dir = os.path.abspath(str(state_dir))
-        self.host = host
+        self.host = _loopback(host)
         self.tls = tls
         self.mode = mode
+        self.fleet_port = int(fleet_port) if fleet_port else None
         self.defaults = dict(DEFAULTS)
         for key, value in defaults.items():
             if key not in DEFAULTS:
@@ -1061,11 +1380,15 @@ class Simulator:
         names = [d["name"] for d in devices]
         if len(set(names)) != len(names):
             raise ConfigError("device names must be unique")
+        self._specs = [dict(d) for d in devices]
+        for spec in self._specs:
+            if spec.get("address"):
+                spec["address"] = _loopback(spec["address"])
         self.ssl_context = None
         self.ca_cert = None
         self._platforms = platforms
-        self._specs = [dict(d) for d in devices]
         self.devices = {}
+        self.hub = None
         self.started = False
 
     @property
@@ -1074,21 +1397,30 @@ class Simulator:
 
     def start(self):
         os.makedirs(self.state_dir, exist_ok=True)
+        _raise_fd_limit(3 * len(self._specs) + 1024)
         if self.tls:
             import trustme
 
             ca = trustme.CA(organization_name="taskstatus simulator")
-            cert = ca.issue_cert(*self.cert_names)
+            identities = list(self.cert_names)  # and every fleet address: one certificate for all
+            for address in [spec["address"] for spec in self._specs if spec.get("address")]:
+                if address not in identities:
+                    identities.append(address)
+            cert = ca.issue_cert(*identities)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             cert.configure_cert(ctx)
             self.ssl_context = ctx
             self.ca_cert = os.path.join(self.state_dir, "ca.pem")
             ca.cert_pem.write_to_path(self.ca_cert)
+        self.hub = _Hub().start()
         try:
             for spec in self._specs:
                 device = Device(self, spec, self._platforms)
                 self.devices[device.name] = device
-                device.start()
+            for device in self.devices.values():
+                if not device.shares_port:
+                    device.start()
+            self._start_fleet([d for d in self.devices.values() if d.shares_port])
         except Exception:
             self.stop()
             raise
@@ -1096,9 +1428,30 @@ class Simulator:
         self.write_state()
         return self
 
+    def _start_fleet(self, devices):
+        """Start the fleet devices on one port: the given one, or the first that is free on every address."""
+        attempts = 1 if self.fleet_port else 20
+        for attempt in range(attempts):
+            port = self.fleet_port or 0
+            started = []
+            try:
+                for device in devices:
+                    device.start(port)
+                    started.append(device)
+                    port = device.port
+                return
+            except OSError as exc:
+                for device in started:
+                    device.stop()
+                if self.fleet_port or exc.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                    raise
+
     def stop(self):
         for device in self.devices.values():
             device.stop()
+        if self.hub is not None:
+            self.hub.stop()
+            self.hub = None
         self.started = False
 
     def __enter__(self):
@@ -1117,8 +1470,103 @@ class Simulator:
         for device in [self.devices[name]] if name else self.devices.values():
             device.reset()
 
-    def state(self):
+    # ---- the whole fleet at once (/_sim/fleet/*) -------------------------
+
+    def select(self, names=None):
+        """The devices named (all when ``names`` is None); ConfigError on an unknown name."""
+        if names is None:
+            return list(self.devices.values())
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError("devices must be a list of device names")
+        unknown = [n for n in names if n not in self.devices]
+        if unknown:
+            raise ConfigError("no device %s" % ", ".join(unknown[:10]))
+        return [self.devices[n] for n in names]
+
+    def fleet_port_in_use(self):
+        ports = {d.port for d in self.devices.values() if d.shares_port}
+        return ports.pop() if len(ports) == 1 else None
+
+    def fleet_info(self):
         return {
+            "count": len(self.devices),
+            "port": self.fleet_port_in_use(),
+            "devices": [d.info() for d in self.devices.values()],
+        }
+
+    def fleet_stats(self, names=None, requests=False, per_device=True):
+        """Counters of every device (or of ``names``), summed and one by one."""
+        devices = self.select(names)
+        totals = dict.fromkeys(FLEET_COUNTERS, 0)
+        summed = {}
+        each = {}
+        open_on = []
+        down = []
+        for device in devices:
+            stats = device.stats_dict()
+            for key in FLEET_COUNTERS:
+                totals[key] += stats[key]
+            for key, count in stats["requests"].items():
+                summed[key] = summed.get(key, 0) + count
+            if stats["sessions_open"]:
+                open_on.append(device.name)
+            if device.down:
+                down.append(device.name)
+            if per_device:
+                each[device.name] = stats if requests else {k: stats[k] for k in FLEET_COUNTERS}
+        totals["requests"] = summed
+        out = {"count": len(devices), "totals": totals, "sessions_open_on": open_on, "down": down}
+        if per_device:
+            out["per_device"] = each
+        return out
+
+    def fleet_tasks(self, spec):
+        """One or ``count`` tasks on every device (or on ``devices``); all specs checked before any is made."""
+        if not isinstance(spec, dict):
+            raise ConfigError("fleet task spec must be a JSON object")
+        spec = dict(spec)
+        devices = self.select(spec.pop("devices", None))
+        count = _number("count", spec.pop("count", 1), minimum=1, integer=True)
+        overrides = spec.pop("per_device", None) or {}
+        if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+            raise ConfigError("per_device must be an object of device name -> task spec")
+        chosen = {d.name for d in devices}
+        stray = sorted(set(overrides) - chosen)
+        if stray:
+            raise ConfigError("per_device names devices not in this request: %s" % ", ".join(stray[:10]))
+        plans = []
+        for device in devices:
+            merged = dict(spec)
+            merged.update(overrides.get(device.name, {}))
+            kwargs = check_task_spec(merged, device)
+            if kwargs["task_id"] is not None and count > 1:
+                raise ConfigError("an id names one task: not with count > 1")
+            plans.append((device, kwargs))
+        made = {}
+        for device, kwargs in plans:
+            made[device.name] = [device.platform.create_task(**kwargs) for _index in range(count)]
+        return {"created": count * len(plans), "tasks": made}
+
+    def fleet_reset(self, names=None):
+        devices = self.select(names)
+        for device in devices:
+            device.reset()
+        return devices
+
+    def fleet_configure(self, changes, names=None):
+        """The same /_sim/config changes on every device (or ``names``); checked on the first before any applies."""
+        devices = self.select(names)
+        after = []
+        for device in devices:
+            after.extend(device.configure(copy.deepcopy(changes)))
+        for func in after:
+            func()
+        return devices
+
+    # ---- state.json --------------------------------------------------------
+
+    def state(self):
+        state = {
             "pid": os.getpid(),
             "mode": self.mode,
             "scheme": self.scheme,
@@ -1127,12 +1575,24 @@ class Simulator:
             "password": self.defaults["password"],
             "devices": [d.info() for d in self.devices.values()],
         }
+        fleet = [d for d in self.devices.values() if d.shares_port]
+        if fleet:
+            state["fleet"] = {"count": len(fleet), "port": self.fleet_port_in_use()}
+        return state
 
     def write_state(self):
         path = os.path.join(self.state_dir, "state.json")
         tmp = path + ".tmp"
+        state = self.state()
         with open(tmp, "w") as handle:
-            json.dump(self.state(), handle, indent=2)
+            if len(state["devices"]) > 100:  # a fleet: one device a line, quick to write and read
+                devices = state.pop("devices")
+                text = json.dumps(state, indent=2)
+                handle.write(text[:-2] + ',\n  "devices": [\n')
+                handle.write(",\n".join("    " + json.dumps(d) for d in devices))
+                handle.write("\n  ]\n}")
+            else:
+                json.dump(state, handle, indent=2)
             handle.write("\n")
         os.replace(tmp, path)
         return path

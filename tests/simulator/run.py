@@ -12,13 +12,24 @@ optional ``@PORT`` after each fixes its port). ``--redfish N`` adds N generic
 Redfish devices named redfish1..redfishN. Without either: one device
 ``bmc1=redfish:generic``.
 
-``start`` returns once every port answers, having written DIR/state.json:
-``{"pid", "ca_cert", "devices": [{"name", "platform", "vendor", "host", "port", "url"}], ...}``.
+A fleet: ``--fleet N`` adds N devices bmc0001..bmcN (``--fleet-prefix``), of
+``--fleet-platform`` (redfish) and ``--fleet-vendor`` (generic), each at its
+own loopback address 127.0.x.y (x, y from 1: 127.0.1.1, 127.0.1.2, ...
+127.0.1.254, 127.0.2.1, ...), all on one port (``--fleet-port``, or one found
+free), under one certificate that names every address. ``/_sim/fleet/stats``,
+``/_sim/fleet/tasks``, ``/_sim/fleet/config``, ``/_sim/fleet/reset`` on any
+device act on all devices (see core.fleet_control).
+
+``start`` returns once every port accepts connections and the devices (all of
+them, or 16 spread over a larger set) answer GET /_sim/info, having written
+DIR/state.json: ``{"pid", "ca_cert", "devices": [{"name", "platform", "vendor",
+"host", "port", "url"}], "fleet": {"count", "port"} (with --fleet), ...}``.
 The server logs to DIR/sim.log. Exit codes: 0 ok; 1 error; 3 (status) not running.
 """
 
 import argparse
 import json
+import socket
 import logging
 import os
 import signal
@@ -31,9 +42,11 @@ import urllib.request
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from simulator.core import ConfigError, Simulator, parse_devices_spec  # noqa: E402
+    from simulator.core import ConfigError, Simulator, fleet_specs, parse_devices_spec  # noqa: E402
 else:
-    from .core import ConfigError, Simulator, parse_devices_spec  # noqa: E402
+    from .core import ConfigError, Simulator, fleet_specs, parse_devices_spec  # noqa: E402
+
+TLS_SAMPLE = 16  # devices asked over TLS when there are more; the others must accept a connection
 
 
 def _state_path(state_dir):
@@ -62,18 +75,52 @@ def pid_alive(pid):
         return True
 
 
-def device_answers(state, device, timeout=2.0):
+def probe_context(state):
+    """TLS context of the start-up probes: trusts the simulator's CA; no host-name check (a probe of our own
+    server; --cert-name may name another host on purpose)."""
+    if not state.get("ca_cert"):
+        return None
+    context = ssl.create_default_context(cafile=state["ca_cert"])
+    context.check_hostname = False
+    return context
+
+
+def device_answers(state, device, timeout=2.0, context=None):
     """True when the device answers GET /_sim/info (over TLS when the sim uses it)."""
     url = "%s/_sim/info" % device.get("url", "https://%s" % device["host"])
-    context = None
-    if url.startswith("https"):
-        context = ssl.create_default_context(cafile=state["ca_cert"])
-        context.check_hostname = False  # a probe of our own server; --cert-name may name another host on purpose
+    if url.startswith("https") and context is None:
+        context = probe_context(state)
     try:
         with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
             return resp.status == 200
     except (OSError, ValueError):
         return False
+
+
+def device_accepts(device, timeout=2.0):
+    """True when the device's address and port accept a TCP connection."""
+    host, _colon, port = device["host"].rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def devices_up(state, timeout=2.0):
+    """{name: up}: all devices asked GET /_sim/info, or beyond TLS_SAMPLE a sample of
+    them, the rest only asked to accept a connection (a fleet of 1,000 checks in well under a second)."""
+    devices = state["devices"]
+    context = probe_context(state)
+    step = max(1, len(devices) // TLS_SAMPLE)
+    sample = set(range(0, len(devices), step)) | {len(devices) - 1}
+    up = {}
+    for index, device in enumerate(devices):
+        if index in sample:
+            up[device["name"]] = device_answers(state, device, timeout, context)
+        else:
+            up[device["name"]] = device_accepts(device, timeout)
+    return up
 
 
 def build_devices(args):
@@ -83,6 +130,10 @@ def build_devices(args):
             devices.extend(json.load(handle))
     for i in range(1, (args.redfish or 0) + 1):
         devices.append({"name": "redfish%d" % i, "platform": "redfish", "vendor": "generic"})
+    if args.fleet:
+        devices.extend(
+            fleet_specs(args.fleet, platform=args.fleet_platform, vendor=args.fleet_vendor, prefix=args.fleet_prefix)
+        )
     if not devices:
         devices = [{"name": "bmc1", "platform": "redfish", "vendor": "generic"}]
     return devices
@@ -104,6 +155,13 @@ def add_server_options(parser):
         "--devices-json", help="JSON file: a list of device specs (name, platform, vendor, port, settings)"
     )
     parser.add_argument("--redfish", type=int, help="add N generic Redfish devices redfish1..redfishN")
+    parser.add_argument(
+        "--fleet", type=int, help="add a fleet of N devices, each at its own 127.0.x.y, all on one port"
+    )
+    parser.add_argument("--fleet-platform", default="redfish", help="platform of the fleet's devices (redfish)")
+    parser.add_argument("--fleet-vendor", help="vendor flavour of the fleet's devices (the platform's default: generic)")
+    parser.add_argument("--fleet-prefix", default="bmc", help="fleet device names: PREFIX0001... (bmc)")
+    parser.add_argument("--fleet-port", type=int, help="the fleet's one port (default: one free on every address)")
     parser.add_argument("--duration", type=float, help="default task duration in seconds (6)")
     parser.add_argument("--scenario", help="default scenario for SimpleUpdate tasks (success)")
     parser.add_argument("--session-limit", type=int, help="sessions per device (4)")
@@ -134,15 +192,24 @@ def cmd_serve(args):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         extra = {"cert_names": args.cert_names} if args.cert_names else {}
-        sim = Simulator(state_dir, build_devices(args), tls=not args.http, mode="daemon", **extra,
-                        **sim_settings(args))
+        sim = Simulator(
+            state_dir,
+            build_devices(args),
+            tls=not args.http,
+            mode="daemon",
+            fleet_port=args.fleet_port,
+            **extra,
+            **sim_settings(args)
+        )
         sim.start()
     except Exception:
         log.exception("simulator failed to start")
         return 1
-    log.info(
-        "simulator pid %d serving %s", os.getpid(), ", ".join("%(name)s=%(host)s" % d for d in sim.state()["devices"])
-    )
+    devices = sim.state()["devices"]
+    shown = ", ".join("%(name)s=%(host)s" % d for d in devices[:20])
+    if len(devices) > 20:
+        shown += ", ... %s=%s (%d devices)" % (devices[-1]["name"], devices[-1]["host"], len(devices))
+    log.info("simulator pid %d serving %s", os.getpid(), shown)
     while not stop.wait(1.0):
         pass
     log.info("stopping")
@@ -189,7 +256,7 @@ def cmd_start(args):
         if proc.poll() is not None:
             break
         state = read_state(state_dir)
-        if state and state.get("pid") == proc.pid and all(device_answers(state, d) for d in state["devices"]):
+        if state and state.get("pid") == proc.pid and all(devices_up(state).values()):
             print(json.dumps(state, indent=2))
             return 0
         time.sleep(0.1)
@@ -210,8 +277,9 @@ def cmd_status(args):
     if not state or not pid_alive(state.get("pid", -1)):
         print(json.dumps({"running": False, "state_dir": state_dir}))
         return 3
+    up = devices_up(state)
     for device in state["devices"]:
-        device["up"] = device_answers(state, device)
+        device["up"] = up[device["name"]]
     state["running"] = True
     print(json.dumps(state, indent=2))
     return 0
