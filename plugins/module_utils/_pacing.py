@@ -2,14 +2,39 @@
 # Copyright: (c) 2026, taskstatus.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Pacing under a manager's rate limit (the FMC allows 120 requests a minute per user)."""
+"""Pacing under a manager's rate limit (the FMC allows 120 requests a minute per user).
+
+``RateLimiter`` paces one object in one process. ``SharedBudget`` gives every
+wait on the controller that talks to the same manager as the same user one
+budget: forks, successive module runs and the targets of a fleet wait (threads)
+share a sliding window of send times kept in a file under the controller's temp
+dir, locked with ``flock``. Both offer ``acquire(left, platform)``, ``sleep``
+and ``waited``.
+"""
 
 from __future__ import annotations
 
 import collections
+import errno
+import hashlib
+import os
+import stat
+import tempfile
+import threading
 import time
+from urllib.parse import urlsplit
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: every budget stays in-process
+    fcntl = None
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import TransientError
+
+
+def _no_time_left(limit, window, platform):
+    return TransientError("pacing under the rate limit of %d requests per %.0f s leaves no time for another request"
+                          % (limit, window), platform=platform)
 
 
 class RateLimiter:
@@ -35,9 +60,188 @@ class RateLimiter:
         if len(self.sent) >= self.limit:
             wait = self.sent[0] + self.window - now
             if left is not None and wait >= left:
-                raise TransientError("pacing under the rate limit of %d requests per %.0f s leaves no time for "
-                                     "another request" % (self.limit, self.window), platform=platform)
+                raise _no_time_left(self.limit, self.window, platform)
             self.sleep(wait)
             self.waited += wait
             self.sent.popleft()
         self.sent.append(self.clock())
+
+
+def budget_key(url, user=None):
+    """The name of one (manager, user) budget: a SHA-256 of ``scheme://host:port`` and the user.
+
+    ``url`` is the module's ``host`` option (a name, ``name:port`` or a base URL;
+    the path does not matter); ``user`` is the user name, or for token
+    logins the token. Neither appears in clear anywhere: only this hash names
+    the budget's file.
+    """
+    text = url if "://" in url else "https://" + url
+    parts = urlsplit(text)
+    scheme = (parts.scheme or "https").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = 80 if scheme == "http" else 443
+    identity = "%s://%s:%d\n%s" % (scheme, (parts.hostname or "").lower(), port, user or "")
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+def budget_dir():
+    """``<temp dir>/taskstatus-budget-<uid>``: where the shared budgets of this controller user live."""
+    return os.path.join(tempfile.gettempdir(), "taskstatus-budget-%d" % os.getuid())
+
+
+# In-process budgets, for when the directory cannot be used: {(pid, key): [lock, deque of send times]}.
+# The pid in the key gives a forked worker its own, never a copy of a lock held at the fork.
+_LOCAL = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+class SharedBudget:
+    """At most ``limit`` requests in any ``window`` seconds to one manager as one user, controller-wide.
+
+    The send times (wall clock, so that every process reads them alike) live in
+    ``<directory>/<budget_key(url, user)>``, one fixed-width line each, read,
+    pruned and rewritten under an exclusive ``flock`` on every ``acquire``; the
+    directory is the controller user's own (mode 0700, checked). Processes and
+    threads (each ``acquire`` opens the file itself, so ``flock`` separates
+    threads too) that share the key share the budget. When the directory or
+    the file cannot be used, the budget is shared only inside this process and
+    ``note`` says why. Entries are kept at least KEEP seconds, so callers with
+    different windows up to that long never prune each other's history.
+
+    ``acquire`` waits (``sleep``) until a request fits; when the wait would reach
+    past ``left`` seconds it raises TransientError instead, without waiting.
+    """
+
+    KEEP = 60.0
+
+    def __init__(self, limit, window, url, user=None, directory=None, clock=time.time, sleep=time.sleep):
+        self.limit = int(limit)
+        self.window = float(window)
+        if self.limit < 1 or self.window <= 0:
+            raise ValueError("a request budget needs a limit >= 1 and a window > 0")
+        self.key = budget_key(url, user)
+        self.clock = clock
+        self.sleep = sleep
+        self.waited = 0.0
+        self.note = None
+        self.path = None
+        directory = directory or budget_dir()
+        reason = self._prepare(directory)
+        if reason:
+            self.note = ("the request budget of %d per %.0f s is shared only inside this process (%s)"
+                         % (self.limit, self.window, reason))
+
+    # set-up ------------------------------------------------------------------
+    def _prepare(self, directory):
+        """Make or check the directory and the file; the reason they cannot be used, or None."""
+        if fcntl is None:
+            return "no fcntl on this system"
+        try:
+            try:
+                os.mkdir(directory, 0o700)
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+            info = os.lstat(directory)
+            if not stat.S_ISDIR(info.st_mode):
+                return "%s is not a directory" % directory
+            if info.st_uid != os.getuid() or info.st_mode & 0o077:
+                return "%s is not private to this user" % directory
+            path = os.path.join(directory, self.key)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                         0o600)
+            os.close(fd)
+        except OSError as exc:
+            return "cannot use %s: %s" % (directory, exc.strerror or exc)
+        self.path = path
+        return None
+
+    @property
+    def shared(self):
+        """True when the budget is shared across processes (a file), False when only in-process."""
+        return self.path is not None
+
+    # the budget --------------------------------------------------------------
+    def acquire(self, left=None, platform=None):
+        """Wait until one more request fits the window, record it, and return its send time."""
+        deadline = None if left is None else self.clock() + left
+        while True:
+            sent, wait = self._take()
+            if sent is not None:
+                return sent
+            if deadline is not None and wait >= deadline - self.clock():
+                raise _no_time_left(self.limit, self.window, platform)
+            self.sleep(wait)
+            self.waited += wait
+
+    def _take(self):
+        """One attempt: (send time, None) when the request fits, else (None, seconds until a slot frees)."""
+        if self.path is not None:
+            try:
+                return self._take_file()
+            except OSError as exc:  # the file went away or broke mid-run: carry on in-process
+                self.note = ("the request budget of %d per %.0f s is shared only inside this process (%s: %s)"
+                             % (self.limit, self.window, self.path, exc.strerror or exc))
+                self.path = None
+        return self._take_local()
+
+    def _decide(self, times, now):
+        """Prune ``times`` (ascending) in place; (now, None) after appending ``now``, or (None, wait)."""
+        horizon = now - max(self.window, self.KEEP)
+        while times and times[0] <= horizon:
+            times.popleft()
+        cutoff = now - self.window
+        inside = [t for t in times if t > cutoff]
+        if len(inside) >= self.limit:
+            # the oldest of the last ``limit`` sends leaves the window first
+            return None, max(inside[-self.limit] + self.window - now, 0.001)
+        times.append(now)
+        return now, None
+
+    def _take_file(self):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                     0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            chunks = []
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            now = self.clock()
+            times = []
+            dirty = False  # anything to rewrite besides a new send: a skipped line, a time from the future
+            for line in b"".join(chunks).split(b"\n"):
+                try:
+                    value = float(line)
+                except ValueError:  # a torn or foreign line: skip it
+                    value = None
+                if value is None or value != value:  # not a number, or NaN
+                    dirty = dirty or bool(line)
+                    continue
+                if value > now:  # written before the clock went back: counts as now, not for hours
+                    value, dirty = now, True
+                times.append(value)
+            times = collections.deque(sorted(times))
+            before = len(times)
+            sent, wait = self._decide(times, now)
+            if sent is not None or dirty or len(times) != before:
+                # fixed-width lines: a rewrite cut short leaves whole (older, so over-counting) lines
+                data = b"".join(b"%17.6f\n" % t for t in times)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, data)
+                os.ftruncate(fd, len(data))
+            return sent, wait
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _take_local(self):
+        with _LOCAL_LOCK:
+            entry = _LOCAL.setdefault((os.getpid(), self.key), [threading.Lock(), collections.deque()])
+        with entry[0]:
+            return self._decide(entry[1], self.clock())
