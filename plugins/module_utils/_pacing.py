@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import errno
 import hashlib
+import math
 import os
 import stat
 import tempfile
@@ -221,7 +222,7 @@ class SharedBudget:
                     value = float(line)
                 except ValueError:  # a torn or foreign line: skip it
                     value = None
-                if value is None or value != value:  # not a number, or NaN
+                if value is None or math.isnan(value):
                     dirty = dirty or bool(line)
                     continue
                 if value > now:  # written before the clock went back: counts as now, not for hours

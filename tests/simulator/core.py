@@ -359,14 +359,14 @@ class _Hub:
         if thread is None or not thread.is_alive() or thread is threading.current_thread():
             func()
             return
-        change = {"func": func, "done": threading.Event(), "error": None}
+        change = {"func": func, "done": threading.Event(), "errors": []}
         with self._lock:
             self._changes.append(change)
         self._wake()
         if not change["done"].wait(10):
             LOG.warning("%s: the accept loop did not apply a change within 10 s", self.name)
-        if change["error"] is not None:
-            raise change["error"]
+        if change["errors"]:
+            raise change["errors"][0]
 
     def _wake(self):
         try:
@@ -388,7 +388,7 @@ class _Hub:
             try:
                 change["func"]()
             except Exception as exc:  # for the caller; never kills the loop
-                change["error"] = exc
+                change["errors"].append(exc)
             change["done"].set()
 
     def _run(self):
