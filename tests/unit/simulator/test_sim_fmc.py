@@ -14,9 +14,9 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from simulator import Simulator
+from testlib import SHARED
 
-SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "shared", "specs", "fmc")
-SPECS = os.environ.get("TASKSTATUS_FMC_SPECS", os.path.normpath(SPECS))
+SPECS = os.environ.get("TASKSTATUS_FMC_SPECS", os.path.join(SHARED, "specs", "fmc"))
 SERVER = "https://api.us.security.cisco.com/firewall"
 GLOBAL = "e276abec-e0f2-11e3-8169-6d9ed49b625f"
 PASSWORD = "pw-fmc"
