@@ -113,17 +113,26 @@ class SharedBudget:
     ``note`` says why. Entries are kept at least KEEP seconds, so callers with
     different windows up to that long never prune each other's history.
 
+    A send time is taken before the request leaves, and the server counts it
+    when it arrives: after a TLS handshake, a login, a slow network. So a send
+    stays in the budget ``slack`` seconds longer than the window (at most
+    ``limit`` sends in any ``window + slack`` seconds): a request that reaches
+    the server up to ``slack`` late is still counted on this side. Without
+    it, forks that log in at once (their first request ~0.1 s late) got 429
+    from the simulated FMC a window later, just as the first sends expired here.
+
     ``acquire`` waits (``sleep``) until a request fits; when the wait would reach
     past ``left`` seconds it raises TransientError instead, without waiting.
     """
 
     KEEP = 60.0
 
-    def __init__(self, limit, window, url, user=None, directory=None, clock=time.time, sleep=time.sleep):
+    def __init__(self, limit, window, url, user=None, directory=None, slack=1.0, clock=time.time, sleep=time.sleep):
         self.limit = int(limit)
         self.window = float(window)
-        if self.limit < 1 or self.window <= 0:
-            raise ValueError("a request budget needs a limit >= 1 and a window > 0")
+        self.slack = float(slack)
+        if self.limit < 1 or self.window <= 0 or self.slack < 0:
+            raise ValueError("a request budget needs a limit >= 1, a window > 0 and a slack >= 0")
         self.key = budget_key(url, user)
         self.clock = clock
         self.sleep = sleep
@@ -192,14 +201,14 @@ class SharedBudget:
 
     def _decide(self, times, now):
         """Prune ``times`` (ascending) in place; (now, None) after appending ``now``, or (None, wait)."""
-        horizon = now - max(self.window, self.KEEP)
+        span = self.window + self.slack
+        horizon = now - max(span, self.KEEP)
         while times and times[0] <= horizon:
             times.popleft()
-        cutoff = now - self.window
-        inside = [t for t in times if t > cutoff]
+        inside = [t for t in times if t > now - span]
         if len(inside) >= self.limit:
             # the oldest of the last ``limit`` sends leaves the window first
-            return None, max(inside[-self.limit] + self.window - now, 0.001)
+            return None, max(inside[-self.limit] + span - now, 0.001)
         times.append(now)
         return now, None
 

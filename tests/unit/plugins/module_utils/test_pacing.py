@@ -46,6 +46,12 @@ class Clock:
         self.now += seconds
 
 
+def fake_budget(limit, window, directory, clock, url=MANAGER, user=USER):
+    """A budget on the fake clock, without slack: the waits are the plain window."""
+    return _pacing.SharedBudget(limit, window, url, user, directory=str(directory), clock=clock, sleep=clock.sleep,
+                                slack=0)
+
+
 # ---- keys and files ----------------------------------------------------------
 
 
@@ -89,7 +95,7 @@ def _hammer(directory, per_thread, threads, queue):
     lock = threading.Lock()
 
     def run():
-        budget = _pacing.SharedBudget(LIMIT, WINDOW, MANAGER, USER, directory=directory)  # one per "adapter"
+        budget = _pacing.SharedBudget(LIMIT, WINDOW, MANAGER, USER, directory=directory, slack=0.25)  # one per adapter
         for _request in range(per_thread):
             stamp = budget.acquire(left=60)
             with lock:
@@ -134,14 +140,14 @@ def test_threads_of_one_process_share_the_budget(tmp_path):
 def test_another_user_or_manager_has_its_own_budget(tmp_path):
     clock = Clock()
     directory = str(tmp_path)
-    mine = _pacing.SharedBudget(2, 60, MANAGER, USER, directory=directory, clock=clock, sleep=clock.sleep)
+    mine = fake_budget(2, 60, directory, clock)
     for _request in range(2):
         mine.acquire(left=1)
     for url, user in ((MANAGER, "other"), ("https://fmc2.example.com", USER)):
-        other = _pacing.SharedBudget(2, 60, url, user, directory=directory, clock=clock, sleep=clock.sleep)
+        other = fake_budget(2, 60, directory, clock, url=url, user=user)
         other.acquire(left=1)
     with pytest.raises(TransientError):
-        _pacing.SharedBudget(2, 60, MANAGER + ":443", USER, directory=directory, clock=clock).acquire(left=1)
+        fake_budget(2, 60, directory, clock, url=MANAGER + ":443").acquire(left=1)
 
 
 # ---- waiting and the deadline ----------------------------------------------------
@@ -149,8 +155,8 @@ def test_another_user_or_manager_has_its_own_budget(tmp_path):
 
 def test_waits_for_the_oldest_send_to_leave_the_window(tmp_path):
     clock = Clock()
-    first = _pacing.SharedBudget(3, 60, MANAGER, USER, directory=str(tmp_path), clock=clock, sleep=clock.sleep)
-    second = _pacing.SharedBudget(3, 60, MANAGER, USER, directory=str(tmp_path), clock=clock, sleep=clock.sleep)
+    first = fake_budget(3, 60, tmp_path, clock)
+    second = fake_budget(3, 60, tmp_path, clock)
     start = clock.now
     first.acquire()
     clock.now += 10
@@ -164,9 +170,17 @@ def test_waits_for_the_oldest_send_to_leave_the_window(tmp_path):
     assert caught.value.platform == "fmc" and clock.slept == [50.0]
 
 
+def test_a_send_stays_in_the_budget_window_plus_slack(tmp_path):
+    clock = Clock()
+    budget = _pacing.SharedBudget(1, 10, MANAGER, USER, directory=str(tmp_path), clock=clock, sleep=clock.sleep,
+                                  slack=1.5)
+    first = budget.acquire()
+    assert budget.acquire() == first + 11.5 and clock.slept == [11.5]
+
+
 def test_wait_exactly_as_long_as_what_is_left_fails(tmp_path):
     clock = Clock()
-    budget = _pacing.SharedBudget(1, 30, MANAGER, USER, directory=str(tmp_path), clock=clock, sleep=clock.sleep)
+    budget = fake_budget(1, 30, tmp_path, clock)
     budget.acquire(left=0.5)
     with pytest.raises(TransientError):
         budget.acquire(left=30)
@@ -176,8 +190,8 @@ def test_wait_exactly_as_long_as_what_is_left_fails(tmp_path):
 def test_waiters_that_lose_the_race_wait_again_within_their_deadline(tmp_path):
     clock = Clock()
     directory = str(tmp_path)
-    budget = _pacing.SharedBudget(1, 10, MANAGER, USER, directory=directory, clock=clock)
-    rival = _pacing.SharedBudget(1, 10, MANAGER, USER, directory=directory, clock=clock)
+    budget = fake_budget(1, 10, directory, clock)
+    rival = fake_budget(1, 10, directory, clock)
 
     def sleep_and_lose(seconds):  # while we sleep, another process takes the freed slot
         clock.sleep(seconds)
@@ -192,7 +206,7 @@ def test_waiters_that_lose_the_race_wait_again_within_their_deadline(tmp_path):
 
 def test_times_from_the_future_block_for_one_window_at_most(tmp_path):
     clock = Clock()
-    budget = _pacing.SharedBudget(1, 60, MANAGER, USER, directory=str(tmp_path), clock=clock, sleep=clock.sleep)
+    budget = fake_budget(1, 60, tmp_path, clock)
     with open(budget.path, "wb") as handle:
         handle.write(b"%17.6f\n" % (clock.now + 86400))  # written before the clock was set back a day
     budget.acquire()
@@ -201,7 +215,7 @@ def test_times_from_the_future_block_for_one_window_at_most(tmp_path):
 
 def test_torn_or_foreign_lines_are_skipped(tmp_path):
     clock = Clock()
-    budget = _pacing.SharedBudget(2, 60, MANAGER, USER, directory=str(tmp_path), clock=clock, sleep=clock.sleep)
+    budget = fake_budget(2, 60, tmp_path, clock)
     with open(budget.path, "wb") as handle:
         handle.write(b"garbage\nnan\n\x00\x01\n%17.6f\n12345" % (clock.now - 1))
     budget.acquire()  # the one valid line (1 s old) and this one
@@ -212,7 +226,7 @@ def test_torn_or_foreign_lines_are_skipped(tmp_path):
 
 def test_history_is_pruned(tmp_path):
     clock = Clock()
-    budget = _pacing.SharedBudget(5, 1, MANAGER, USER, directory=str(tmp_path), clock=clock, sleep=clock.sleep)
+    budget = fake_budget(5, 1, tmp_path, clock)
     for _request in range(200):
         budget.acquire()
         clock.now += 0.5
@@ -238,8 +252,8 @@ def test_unusable_directory_falls_back_to_the_process(tmp_path, case):
         directory.symlink_to(tmp_path / "real")
     clock = Clock()
     key_url = "https://fallback-%s.example.com" % case
-    first = _pacing.SharedBudget(2, 60, key_url, USER, directory=str(directory), clock=clock, sleep=clock.sleep)
-    second = _pacing.SharedBudget(2, 60, key_url, USER, directory=str(directory), clock=clock, sleep=clock.sleep)
+    first = fake_budget(2, 60, directory, clock, url=key_url)
+    second = fake_budget(2, 60, directory, clock, url=key_url)
     assert not first.shared and "only inside this process" in first.note and USER not in first.note
     first.acquire()
     second.acquire()  # the same budget in this process
@@ -257,7 +271,8 @@ def test_threads_share_the_in_process_fallback(tmp_path):
     lock = threading.Lock()
 
     def run():
-        budget = _pacing.SharedBudget(LIMIT, WINDOW, "https://fallback-threads.example.com", USER, directory=directory)
+        budget = _pacing.SharedBudget(LIMIT, WINDOW, "https://fallback-threads.example.com", USER, directory=directory,
+                                      slack=0.25)
         assert not budget.shared
         for _request in range(5):
             stamp = budget.acquire(left=60)
@@ -275,8 +290,7 @@ def test_threads_share_the_in_process_fallback(tmp_path):
 def test_file_lost_mid_run_falls_back(tmp_path):
     clock = Clock()
     directory = tmp_path / "budgets"
-    budget = _pacing.SharedBudget(1, 60, "https://lost.example.com", USER, directory=str(directory), clock=clock,
-                                  sleep=clock.sleep)
+    budget = fake_budget(1, 60, directory, clock, url="https://lost.example.com")
     budget.acquire()
     os.unlink(budget.path)
     directory.rmdir()
@@ -291,3 +305,68 @@ def test_bad_limits():
         _pacing.SharedBudget(0, 60, MANAGER, USER)
     with pytest.raises(ValueError):
         _pacing.SharedBudget(10, 0, MANAGER, USER)
+    with pytest.raises(ValueError):
+        _pacing.SharedBudget(10, 60, MANAGER, USER, slack=-1)
+
+
+# ---- against the FMC simulator's own limit --------------------------------------------
+
+SERVER_LIMIT, SERVER_WINDOW = 10, 2.0  # the simulated FMC's limit per user, made small
+BUDGET = 9  # under it, as the FMC adapter stays at 110 under 120
+
+
+def _fmc_client(url, ca_cert, directory, shared, gets, queue):
+    """One 'fork': log in, read the task list ``gets`` times, log out, each request paced first."""
+    import requests
+
+    pace = (_pacing.SharedBudget(BUDGET, SERVER_WINDOW, url, "admin", directory=directory, slack=0.5) if shared
+            else _pacing.RateLimiter(BUDGET, SERVER_WINDOW))
+    statuses = []
+    with requests.Session() as http:
+        http.trust_env = False
+        http.verify = ca_cert
+        pace.acquire(left=60)
+        resp = http.post(url + "/api/fmc_platform/v1/auth/generatetoken", auth=("admin", "password"), timeout=10)
+        statuses.append(resp.status_code)
+        token = {"X-auth-access-token": resp.headers.get("X-auth-access-token", "")}
+        for _request in range(gets):
+            pace.acquire(left=60)
+            resp = http.get(url + "/api/fmc_config/v1/domain/e276abec-e0f2-11e3-8169-6d9ed49b625f/job/taskstatuses",
+                            headers=token, timeout=10)
+            statuses.append(resp.status_code)
+        http.post(url + "/api/fmc_platform/v1/auth/revokeaccess", headers=token, timeout=10)  # not rate-limited
+    queue.put(statuses)
+
+
+def _forks(sim, directory, shared, forks=4, gets=6):
+    import requests
+
+    url = sim.url("fmc")
+    requests.post(url + "/_fmcsim/config", json={"rate_limit": SERVER_LIMIT, "rate_window": SERVER_WINDOW},
+                  verify=sim.ca_cert, timeout=10).raise_for_status()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    procs = [context.Process(target=_fmc_client, args=(url, sim.ca_cert, directory, shared, gets, queue))
+             for _index in range(forks)]
+    for proc in procs:
+        proc.start()
+    statuses = []
+    for _proc in procs:
+        statuses.extend(queue.get(timeout=120))
+    for proc in procs:
+        proc.join(30)
+    stats = requests.get(url + "/_fmcsim/stats", verify=sim.ca_cert, timeout=10).json()
+    return statuses, stats
+
+
+def test_forks_sharing_a_budget_get_no_429_from_the_fmc(tmp_path):
+    from simulator import Simulator
+
+    with Simulator(tmp_path / "sim", devices=[{"name": "fmc", "platform": "fmc"}], session_limit=None) as sim:
+        statuses, stats = _forks(sim, str(tmp_path / "budgets"), shared=True)
+        assert len(statuses) == 4 * 7 and set(statuses) == {200, 204}, statuses
+        assert stats["rate_limited"] == 0 and stats["max_in_window"] <= BUDGET
+        sim.reset()
+        # the same forks, each pacing itself alone: together they overrun the manager's limit
+        statuses, stats = _forks(sim, None, shared=False)
+        assert 429 in statuses and stats["rate_limited"] > 0
