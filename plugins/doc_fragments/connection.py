@@ -83,6 +83,14 @@ options:
       - A request never waits longer than what is left of O(ansible_collections.taskstatus.infra.task_wait_module#module:timeout).
     type: float
     default: 30
+  max_requests_per_minute:
+    description:
+      - At most this many requests a minute to this manager as this user, for the whole controller; every fork,
+        successive module runs and the targets of a fleet wait share one budget (a file under the controller's
+        temporary directory, named by a hash of the manager and the user).
+      - Defaults to 110 for O(platform=fmc) and O(platform=cdfmc), whose API allows 120 requests a minute per user, and
+        to no limit for the other platforms; set it for BMCs whose web servers fall over under load.
+    type: int
   domain:
     description:
       - For O(platform=fmc) and O(platform=cdfmc), the domain the tasks live in, as a domain UUID or a domain name

@@ -24,6 +24,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     TaskStatusError,
     TransientError,
 )
+from ansible_collections.taskstatus.infra.plugins.module_utils._pacing import SharedBudget
 
 TRANSIENT_STATUSES = frozenset((408, 429))
 # Answers to a logout that mean the session is closed (or was already gone).
@@ -58,6 +59,10 @@ class Adapter:
     VENDOR_STATES = ()
     # Refused logins in a row (after one that worked) before the run stops.
     MAX_REFUSED = 3
+    # Requests a minute the platform allows one user, or None; shared by every wait on the controller
+    # (max_requests_per_minute overrides it).
+    RATE_LIMIT = None
+    RATE_WINDOW = 60.0
 
     def __init__(self, http, params):
         self.http = http
@@ -70,6 +75,11 @@ class Adapter:
         self.notes = []
         self.secrets = set()
         self._seen = set()
+        # One budget per (manager, user) for the whole controller: forks, successive runs and fleet targets.
+        limit = params.get("max_requests_per_minute") or self.RATE_LIMIT
+        if limit and getattr(http, "limiter", False) is None:
+            http.limiter = SharedBudget(limit, self.RATE_WINDOW, http.base,
+                                        user=params.get("username") or params.get("token"))
 
     # Session life cycle ------------------------------------------------
     def __enter__(self):

@@ -20,11 +20,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     SessionExpired,
     TransientError,
 )
-from ansible_collections.taskstatus.infra.plugins.module_utils._http import (
-    LOGOUT_TIMEOUT,
-    clamp_retry_after,
-    quote_segment,
-)
+from ansible_collections.taskstatus.infra.plugins.module_utils._http import clamp_retry_after, quote_segment
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     CANCELLED,
     FAILED,
@@ -39,7 +35,6 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     settle,
     text_or_none,
 )
-from ansible_collections.taskstatus.infra.plugins.module_utils._pacing import RateLimiter
 
 STATUS = {
     "pending": PENDING, "queued": PENDING,
@@ -152,7 +147,6 @@ class FmcAdapter(Adapter):
 
     def __init__(self, http, params):
         super().__init__(http, params)
-        self.limiter = RateLimiter(self.RATE_LIMIT, self.RATE_WINDOW)
         self.access = self.refresh = None
         self.refreshes = 0
         self.issued = None
@@ -179,9 +173,9 @@ class FmcAdapter(Adapter):
 
     def transmit(self, method, path, headers=None, auth=None, params=None, json_body=None, retry=None,
                  final=False):
-        """One request, paced under the rate limit; 429 waits for ``Retry-After`` and tries again."""
+        """One request (paced by the HTTP layer's budget, RATE_LIMIT a minute); 429 waits for ``Retry-After``
+        and tries again."""
         for attempt in range(self.MAX_429_RETRIES + 1):
-            self.limiter.acquire(LOGOUT_TIMEOUT if final else self.http.deadline(), self.platform)
             self.stats["requests"] += 1
             resp = self.http.request(method, path, headers=headers, params=params, auth=auth, json_body=json_body,
                                      retry=False, final=final)
@@ -194,7 +188,7 @@ class FmcAdapter(Adapter):
                 self.hint(wait)
                 raise TransientError("rate limited (HTTP 429): %s" % self.why(resp), platform=self.platform,
                                      path=resp.path, status=429, retry_after=wait)
-            self.limiter.sleep(wait)
+            self.http.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, path, params=None):
@@ -341,7 +335,7 @@ class FmcAdapter(Adapter):
                     return Task(task_id, self.platform, state=PENDING, url=url, messages=[message(
                         "not found yet: the FMC creates the task record a moment after it returns the id "
                         "(waiting up to %.0f s for it)" % self.NOT_FOUND_GRACE, "info")])
-                self.limiter.sleep(min(0.5, grace - waited))
+                self.http.sleep(min(0.5, grace - waited))
                 continue
             if resp.status != 200:
                 self.fail(resp)

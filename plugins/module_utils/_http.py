@@ -230,6 +230,7 @@ class HttpClient:
         self.deadline = deadline or (lambda: None)
         self.sleep = sleep
         self.requests_made = 0
+        self.limiter = None  # a request budget (_pacing), shared with the other users of this manager
         self.session = requests.Session()
         # No CA bundle, netrc credentials or proxy settings taken silently from the environment;
         # only the proxy variables are honoured, as users behind a proxy expect (cdFMC is a cloud service).
@@ -337,6 +338,8 @@ class HttpClient:
         has_body = json_body is not None or data is not None
         for _hop in range(MAX_REDIRECTS + 1):
             path = self.path_of(url)
+            if self.limiter is not None:
+                self.limiter.acquire(LOGOUT_TIMEOUT if final else self.deadline(), self.platform)
             timeout = self._timeout(final)
             try:
                 self.requests_made += 1

@@ -210,6 +210,8 @@ def execute(params, action, check_mode=False, emit=None, label=None):
         except (Exception, WaitCancelled, KeyboardInterrupt) as exc:  # noqa: BLE001 - the edge never raises
             result = _judged(exc, run.get("waiter"), deadline, params, waiting)
     warnings = list(adapter.notes) if adapter is not None else []
+    if adapter is not None and getattr(adapter.http.limiter, "note", None):
+        warnings.append(adapter.http.limiter.note)
     secrets = set(adapter.secrets) if adapter is not None else set()
     return result, warnings, secrets
 

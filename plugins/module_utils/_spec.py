@@ -30,11 +30,12 @@ def connection_argument_spec():
         ca_path=dict(type="path"),
         request_timeout=dict(type="float", default=30.0),
         domain=dict(type="str"),
+        max_requests_per_minute=dict(type="int"),
     )
 
 
 CONNECTION_KEYS = ("platform", "host", "username", "password", "token", "auth_method", "validate_certs", "ca_path",
-                   "request_timeout", "domain")
+                   "request_timeout", "domain", "max_requests_per_minute")
 
 
 def filters_argument_spec():
@@ -125,6 +126,7 @@ def validate(params, waiting):
             raise OptionError("option %s must be greater than 0, got %s" % (name, params[name]), platform=platform)
 
     positive("request_timeout")
+    positive("max_requests_per_minute")
     if params.get("task_ids") is not None and not params["task_ids"]:
         raise OptionError("option task_ids is empty; give at least one id, or use filters", platform=platform)
     if not waiting:

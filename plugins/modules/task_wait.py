@@ -80,7 +80,8 @@ options:
     description:
       - Wait for many managers at once (a fleet wait), each with its own session and its own tasks, in one process.
       - Each element takes the connection options (O(platform), O(host), O(username), O(password), O(token),
-        O(auth_method), O(validate_certs), O(ca_path), O(request_timeout), O(domain)); an option it leaves out is
+        O(auth_method), O(validate_certs), O(ca_path), O(request_timeout), O(domain), O(max_requests_per_minute));
+        an option it leaves out is
         taken from this module's own (so common credentials can be set once, or through C(module_defaults)).
       - Each element gives its own O(targets[].task_ids) or O(targets[].filters); one without either uses this
         module's O(filters). This module's O(task_ids) cannot be combined with O(targets).
@@ -127,6 +128,9 @@ options:
       domain:
         description: As O(domain).
         type: str
+      max_requests_per_minute:
+        description: As O(max_requests_per_minute).
+        type: int
       task_ids:
         description: As O(task_ids), on this manager.
         type: list

@@ -9,14 +9,16 @@ both sides.
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import requests
 
 from harness import Sim, reset_devices, running_simulator
-from testlib import REPO
+from testlib import COLLECTION_ROOT, REPO
 
-from ansible_collections.taskstatus.infra.plugins.module_utils import _fmc, _http
+from ansible_collections.taskstatus.infra.plugins.module_utils import _fmc, _http, _pacing
 from ansible_collections.taskstatus.infra.plugins.module_utils._waiter import Deadline, Waiter
 
 PASSWORD = "fmc-S3cret-pw"
@@ -57,6 +59,14 @@ def fsim_session(tmp_path_factory):
 
 @pytest.fixture
 def fsim(fsim_session):
+    # Each test starts with a fresh request budget: the budget of a manager and user outlives a run on purpose
+    # (it is shared by every run on the controller), and one test's 200-task wait would pace the next one.
+    for name in fsim_session.devices:
+        args = fsim_session.connection(name)
+        url = "https://" + fsim_session.host(name)
+        path = os.path.join(_pacing.budget_dir(), _pacing.budget_key(url, args.get("username") or args.get("token")))
+        if os.path.exists(path):
+            os.unlink(path)
     return reset_devices(fsim_session)
 
 
@@ -137,6 +147,34 @@ def test_a_long_wait_survives_token_expiries_and_a_429_storm(fsim, ansible):
     assert stats["requests"]["POST /api/fmc_platform/v1/auth/generatetoken"] >= 3 + counters["tokens_generated"]
 
 
+def test_forks_waiting_on_one_fmc_share_one_request_budget(fsim, tmp_path):
+    """Four forks wait on the same FMC as the same user, each polling every second: together they want about
+    twice what the FMC allows a minute (here 12, the budget 10), so the shared budget has to pace them; the FMC
+    answers no 429 at all. (Each fork pacing alone would send its own 10 a minute: 40.)"""
+    fsim.fmc("config", {"rate_limit": 12, "rate_window": 60})
+    made = fsim.create_tasks("fmc", 4, kind="other", duration=2.0)
+    conn = fsim.connection("fmc")
+    hosts = dict(("fork%d" % n, {"task_id": m["id"]}) for n, m in enumerate(made))
+    (tmp_path / "inventory.yml").write_text(json.dumps({"all": {"hosts": hosts, "vars": {
+        "ansible_python_interpreter": sys.executable}}}))
+    (tmp_path / "play.yml").write_text(json.dumps([{"name": "Four forks, one FMC", "hosts": "all", "gather_facts": False,
+                                                    "tasks": [{"name": "Wait", "taskstatus.infra.task_wait": dict(
+                                                        conn, task_ids=["{{ task_id }}"], interval=1, timeout=240,
+                                                        max_requests_per_minute=10, progress_interval=0)}]}]))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTION_ROOT, ANSIBLE_FORKS="4", ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventory.yml",
+                           "play.yml"], env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=400,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    counters = fsim.counters()
+    stats = fsim.no_session_left()
+    sent = sum(n for k, n in stats["requests"].items() if "/api/" in k)
+    assert counters["rate_limited"] == 0, counters
+    assert counters["max_in_window"] <= 10 < sent, (counters, sent)  # paced: more than one window's worth
+    print("4 forks, one FMC: %d requests, at most %d in a 60 s window, %d answered 429"
+          % (sent, counters["max_in_window"], counters["rate_limited"]))
+
+
 def test_example_playbook_names_the_failed_device_and_explains_a_busy_fmc(fsim, ansible):
     fsim.control("fmc", "config", {"scenario": "fail", "duration": 1.5})
     extra = {"fmc_host": fsim.host("fmc"), "fmc_user": "admin", "fmc_password": PASSWORD, "fmc_ca": fsim.ca,
@@ -196,10 +234,10 @@ def test_two_hundred_tasks_stay_under_the_rate_limit(fsim):
     api_requests = sum(n for k, n in stats["requests"].items() if "/api/" in k)
     print("200-task wait: %d polls, %d API requests, at most %d in one %.0f s window (limit 120), %d answered 429, "
           "%.1f s paced" % (outcome.polls, api_requests, counters["max_in_window"], window,
-                            counters["rate_limited"], fmc.limiter.waited))
+                            counters["rate_limited"], fmc.http.limiter.waited))
     assert counters["rate_limited"] == 0 and fmc.stats["rate_limited"] == 0
     assert counters["max_in_window"] <= 120  # the client sends at most 110 a window
-    assert api_requests >= 200 * outcome.polls and fmc.limiter.waited > 0
+    assert api_requests >= 200 * outcome.polls and fmc.http.limiter.waited > 0
 
 
 def test_spent_refresh_budget_falls_back_to_a_new_token(fsim):
@@ -220,13 +258,13 @@ def test_grace_for_a_new_task_and_a_task_that_goes_away(fsim):
     fsim.fmc("config", {"visible_after": 1.0})
     fmc, deadline = adapter(fsim)
     with fmc:
-        deploy = fmc.send("POST", "/api/fmc_config/v1/domain/%s/deployment/deploymentrequests" % GLOBAL,
-                          headers=fmc.auth_headers())
+        deploy = fmc.transmit("POST", "/api/fmc_config/v1/domain/%s/deployment/deploymentrequests" % GLOBAL,
+                              headers=fmc.credentials()[0])
         assert deploy.status == 400 and "Invalid deviceList" in fmc.why(deploy)
         made = fsim.fmc("config")  # the device ids
         resp = requests.post(fsim.url("fmc", "/api/fmc_config/v1/domain/%s/deployment/deploymentrequests" % GLOBAL),
                              json={"type": "DeploymentRequest", "version": "1", "deviceList": [made["ftds"][0]["id"]]},
-                             headers=fmc.auth_headers(), verify=fsim.ca, timeout=10)
+                             headers=fmc.credentials()[0], verify=fsim.ca, timeout=10)
         task_id = resp.json()["metadata"]["task"]["id"]
         first = fmc.poll([task_id])[0]
         assert first.found and first.state == "pending" and "not found yet" in first.message
