@@ -339,7 +339,9 @@ class HttpClient:
         for _hop in range(MAX_REDIRECTS + 1):
             path = self.path_of(url)
             if self.limiter is not None:
-                self.limiter.acquire(LOGOUT_TIMEOUT if final else self.deadline(), self.platform)
+                # A logout is counted but never held back: the session must close, and the budget keeps
+                # headroom under the manager's own limit for it.
+                self.limiter.acquire(self.deadline(), self.platform, force=final)
             timeout = self._timeout(final)
             try:
                 self.requests_made += 1

@@ -176,11 +176,15 @@ class SharedBudget:
         return self.path is not None
 
     # the budget --------------------------------------------------------------
-    def acquire(self, left=None, platform=None):
-        """Wait until one more request fits the window, record it, and return its send time."""
+    def acquire(self, left=None, platform=None, force=False):
+        """Wait until one more request fits the window, record it, and return its send time.
+
+        ``force`` records the request without waiting (a logout must go out even when the budget is spent:
+        callers keep headroom below the manager's own limit for it, as the FMC's 110 of 120 do).
+        """
         deadline = None if left is None else self.clock() + left
         while True:
-            sent, wait = self._take()
+            sent, wait = self._take(force)
             if sent is not None:
                 return sent
             if deadline is not None and wait >= deadline - self.clock():
@@ -188,31 +192,31 @@ class SharedBudget:
             self.sleep(wait)
             self.waited += wait
 
-    def _take(self):
+    def _take(self, force=False):
         """One attempt: (send time, None) when the request fits, else (None, seconds until a slot frees)."""
         if self.path is not None:
             try:
-                return self._take_file()
+                return self._take_file(force)
             except OSError as exc:  # the file went away or broke mid-run: carry on in-process
                 self.note = ("the request budget of %d per %.0f s is shared only inside this process (%s: %s)"
                              % (self.limit, self.window, self.path, exc.strerror or exc))
                 self.path = None
-        return self._take_local()
+        return self._take_local(force)
 
-    def _decide(self, times, now):
+    def _decide(self, times, now, force=False):
         """Prune ``times`` (ascending) in place; (now, None) after appending ``now``, or (None, wait)."""
         span = self.window + self.slack
         horizon = now - max(span, self.KEEP)
         while times and times[0] <= horizon:
             times.popleft()
         inside = [t for t in times if t > now - span]
-        if len(inside) >= self.limit:
+        if len(inside) >= self.limit and not force:
             # the oldest of the last ``limit`` sends leaves the window first
             return None, max(inside[-self.limit] + span - now, 0.001)
         times.append(now)
         return now, None
 
-    def _take_file(self):
+    def _take_file(self, force=False):
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
                      0o600)
         try:
@@ -239,7 +243,7 @@ class SharedBudget:
                 times.append(value)
             times = collections.deque(sorted(times))
             before = len(times)
-            sent, wait = self._decide(times, now)
+            sent, wait = self._decide(times, now, force)
             if sent is not None or dirty or len(times) != before:
                 # fixed-width lines: a rewrite cut short leaves whole (older, so over-counting) lines
                 data = b"".join(b"%17.6f\n" % t for t in times)
@@ -250,8 +254,8 @@ class SharedBudget:
         finally:
             os.close(fd)  # releases the lock
 
-    def _take_local(self):
+    def _take_local(self, force=False):
         with _LOCAL_LOCK:
             entry = _LOCAL.setdefault((os.getpid(), self.key), [threading.Lock(), collections.deque()])
         with entry[0]:
-            return self._decide(entry[1], self.clock())
+            return self._decide(entry[1], self.clock(), force)

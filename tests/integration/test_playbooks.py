@@ -144,16 +144,16 @@ def test_config_export_starts_exports_and_waits_for_every_running_export(fleet, 
         assert all(line[3] == "succeeded" for line in host_lines), host_lines
         assert {line[2] for line in host_lines} <= {"config_export", "repository_export"}, host_lines
     assert by_host["lxca"][0][1].startswith("export:") and by_host["lxca"][0][2] == "repository_export"
-    assert "changed: [lxca]" in out  # the export it started
+    assert "changed: [lxca -> localhost]" in out  # the export it started (the uri call goes from the controller)
     # The iDRAC export it started (Server Configuration Profile): the role waited for the job in Location.
-    assert "changed: [idrac]" in out
+    assert "changed: [idrac -> localhost]" in out
     assert [line[1].rsplit("/", 1)[-1].startswith("JID_") for line in by_host["idrac"]] == [True]
     started = [t for t in sim_tasks(fleet, "idrac") if t.get("kind") == "config_export"]
     assert len(started) == 1, started
     # FMC and cdFMC: the device export it started (ftd-1 and ftd-2), waited for by its DEVICE_EXPORT task id,
     # and where to fetch the package; the playbook's own FMC token is revoked.
     for name in FMC_HOSTS:
-        assert "changed: [%s]" % name in out
+        assert "changed: [%s -> localhost]" % name in out
         started = [t for t in sim_tasks(fleet, name) if t.get("kind") == "config_export"]
         assert len(started) == 1, started
         assert [line[1].split(" ")[0] for line in by_host[name]] == [started[0]["id"]], by_host[name]

@@ -78,4 +78,4 @@ def test_task_info_reads_sushy_task_with_basic_auth(sushy, ansible):
     assert wrong["failed"] and "Traceback" not in str(wrong)
     assert wrong["msg"] == ("redfish /redfish/v1/TaskService HTTP 401: credentials were refused "
                             "(Incorrect username or password)")
-    assert untrusted["failed"] and "TLS verification failed" in untrusted["msg"] and "ca_path" in untrusted["msg"]
+    assert untrusted["failed"] and "TLS verification of" in untrusted["msg"] and "not trusted" in untrusted["msg"] and "ca_path" in untrusted["msg"]
