@@ -91,7 +91,8 @@ def _empty(params, adapter, check_mode):
     filters = params.get("filters") or {}
     wanted = ", ".join("%s=%s" % (k, ",".join(str(v) for v in filters[k])) for k in ("state", "kind")
                        if filters.get(k)) or "any task"
-    result = dict(changed=False, tasks=[], elapsed=0.0, polls=0, timed_out=False)
+    # The list that found nothing was the one look this wait made.
+    result = dict(changed=False, tasks=[], elapsed=0.0, polls=1, timed_out=False)
     if params.get("allow_empty") or check_mode:
         result["msg"] = "%sno task of %s matches %s; nothing to wait for" % (
             "check mode: " if check_mode else "", adapter.platform, wanted)
