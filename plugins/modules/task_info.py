@@ -25,32 +25,12 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
+  - taskstatus.infra.controller
   - taskstatus.infra.connection
   - taskstatus.infra.selection
 attributes:
   check_mode:
     support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-  action:
-    support: full
-    details: The module's code runs in the controller's worker process; the inventory host's connection is not used.
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  connection:
-    support: partial
-    details: Used only when the task is delegated to a host with a connection other than C(local), where the module runs.
-  delegation:
-    support: full
-    details: >-
-      With C(delegate_to) a host reached by a real connection (a jump host on the management network), the module runs
-      there and needs C(requests) there; C(delegate_to=localhost) runs on the controller like no delegation.
 options:
   missing_ok:
     description:
