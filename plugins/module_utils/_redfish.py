@@ -2,7 +2,20 @@
 # Copyright: (c) 2026, taskstatus.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Redfish adapter: TaskService tasks, task monitors, Dell jobs, Cisco CIMC slots."""
+"""Redfish adapter: TaskService tasks, task monitors, DMTF JobService jobs, iDRAC jobs, CIMC slots.
+
+What real services do that a plain reading of DSP0266 misses (docs/platforms/redfish.md):
+
+- iDRAC: finished tasks leave TaskService (seconds to 10 minutes after they end) while the job stays in
+  the iDRAC's job queue: a ``Tasks/JID_...`` that answers 404 is read from ``Managers/<id>/Jobs/JID_...``.
+- JobService services: the task of an update ends at once with ``OperationTransitionedToJob``; the update
+  runs on as the Job it names, which is followed (once, on this host, a ``JobService/Jobs`` path).
+- OpenBMC (bmcweb): tasks live in memory and die in the restart that ends a BMC update, and ids count
+  from 0 again. A task lost across a restart is reported as lost, with the firmware version noted at its
+  first read and read again afterwards; a task that now holds its URI is not taken for it.
+
+Payloads are parsed in _redfish_parse.py.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +29,11 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import (
     HttpError,
     OptionError,
     TaskStatusError,
+    TransientError,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import quote_segment
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
-    CANCELLED,
     FAILED,
-    PENDING,
     RUNNING,
     SUCCEEDED,
     UNKNOWN,
@@ -29,186 +41,45 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import (
     as_dict,
     as_list,
     message,
+    show,
     text_or_none,
 )
+from ansible_collections.taskstatus.infra.plugins.module_utils._redfish_parse import (
+    CISCO_WORDS,
+    JOB_STATES,
+    ROOT,
+    TASKS,
+    error_text,
+    firmware_verdict,
+    handoff_link,
+    idrac_job_id,
+    infer_kind,
+    manager_firmware,
+    member_links,
+    parse_task,
+    resource_type,
+    same_task,
+    session_table_full,
+    task_identity,
+)
 
-ROOT = "/redfish/v1"
-TASKS = ROOT + "/TaskService/Tasks"
 # Paths of resources that are tasks or jobs themselves (anything else is read as a task monitor).
 TASK_PATHS = (
     re.compile(r"^%s/[^/]+/?$" % re.escape(TASKS)),
     re.compile(r"^%s/Managers/[^/]+/Jobs/[^/]+/?$" % re.escape(ROOT)),
     re.compile(r"^%s/JobService/Jobs/[^/]+/?$" % re.escape(ROOT)),
 )
+JOB_PATH = TASK_PATHS[2]
+MANAGER_PATH = re.compile(r"^%s/Managers/[^/]+$" % re.escape(ROOT))
+INVENTORY_PATH = re.compile(r"^%s/UpdateService/FirmwareInventory/[^/]+$" % re.escape(ROOT))
 SESSIONS = ROOT + "/SessionService/Sessions"
+IDRAC_MANAGER = ROOT + "/Managers/iDRAC.Embedded.1"
 MAX_ID_LENGTH = 1024
+MAX_MANAGERS = 8  # managers read from the Managers collection (job queues, firmware versions)
 GONE = (404, 410)
 # What a task monitor may answer as the operation's own failure: every error status but a refusal
 # (401, 403) and the ones that mean "not now" (408, 429, 502, 503, 504).
 MONITOR_ERRORS = tuple(s for s in range(400, 600) if s not in (401, 403, 408, 429, 502, 503, 504))
-
-TASK_STATES = {
-    "new": PENDING, "pending": PENDING,
-    "starting": RUNNING, "running": RUNNING, "stopping": RUNNING, "cancelling": RUNNING,
-    "suspended": RUNNING, "interrupted": RUNNING, "service": RUNNING,
-    "completed": SUCCEEDED,
-    "exception": FAILED, "killed": FAILED,
-    "cancelled": CANCELLED,
-}
-# DMTF Job.JobState and Dell iDRAC JobState (Oem.Dell.JobState, /Jobs/JID_*).
-JOB_STATES = dict(TASK_STATES, **{
-    "scheduled": PENDING, "scheduling": PENDING, "downloaded": PENDING, "waiting": PENDING,
-    "readyforexecution": PENDING, "validating": PENDING, "paused": PENDING,
-    "downloading": RUNNING, "continue": RUNNING, "userintervention": RUNNING,
-    "failed": FAILED, "completedwitherrors": FAILED, "invalid": FAILED,
-    "canceled": CANCELLED,
-})
-# Cisco CIMC Oem.Cisco.*Status words, e.g. "Success (100%)", "Starting (0%)".
-CISCO_WORDS = {
-    "success": SUCCEEDED, "successful": SUCCEEDED, "completed": SUCCEEDED,
-    "completed successfully": SUCCEEDED, "done": SUCCEEDED,
-    "starting": RUNNING, "in progress": RUNNING, "inprogress": RUNNING, "updating": RUNNING,
-    "downloading": RUNNING, "writing": RUNNING, "verifying": RUNNING, "activating": RUNNING,
-    "running": RUNNING, "exporting": RUNNING, "importing": RUNNING, "collecting": RUNNING,
-    "failed": FAILED, "failure": FAILED, "error": FAILED, "aborted": FAILED,
-    "cancelled": CANCELLED, "canceled": CANCELLED,
-}
-CISCO_NO_INFO = ("none", "na", "n/a", "")
-CISCO_STATUS = re.compile(r"^\s*([A-Za-z][A-Za-z _/-]*?)\s*(?:\(\s*(\d{1,3})\s*%\s*\))?\s*(?:,.*)?$")
-KIND_WORDS = (
-    ("support_export", ("techsupport", "supportassist", "collectdiagnosticdata", "lclogexport", "diagnostic")),
-    ("config_export", ("exportsystemconfiguration", "exportconfig", "configexport", "exportconfiguration")),
-    ("config_import", ("importsystemconfiguration", "importconfig", "configimport", "importconfiguration")),
-    ("firmware_update", ("updateservice", "simpleupdate", "multipartupdate", "fwupdate", "firmware",
-                         "repositoryupdate", "biosupdate")),
-)
-
-
-def error_text(data):
-    """The message of a Redfish error body, or None."""
-    if not isinstance(data, dict) or not isinstance(data.get("error"), dict):
-        return None
-    err = data["error"]
-    texts = [text_or_none(i.get("Message")) for i in as_list(err.get("@Message.ExtendedInfo")) if isinstance(i, dict)]
-    texts = [t for t in texts if t]
-    return "; ".join(texts) or text_or_none(err.get("message")) or text_or_none(err.get("code"))
-
-
-def session_table_full(resp):
-    """A refused session POST that means "no free session slot": 503, Redfish SessionLimitExceeded, or the
-    iDRAC's 400 RAC0218 ("The maximum number of user sessions is reached")."""
-    if resp.status == 503:
-        return True
-    if resp.status != 400:
-        return False
-    data = resp.json_or_none()
-    ids = [text_or_none(i.get("MessageId")) or "" for i in as_list(as_dict(as_dict(data).get("error")).get(
-        "@Message.ExtendedInfo")) if isinstance(i, dict)]
-    text = (error_text(data) or "").lower()
-    return any(i.endswith(("RAC0218", "SessionLimitExceeded")) for i in ids) or "maximum number of user sessions" in text
-
-
-def infer_kind(data):
-    oem = as_dict(data.get("Oem"))
-    dell = as_dict(oem.get("Dell"))
-    payload = as_dict(data.get("Payload"))
-    words = [payload.get("TargetUri"), data.get("JobType"), dell.get("JobType"), data.get("Id"),
-             data.get("Name"), data.get("Description")]
-    text = re.sub(r"[^a-z]", "", " ".join(text_or_none(w) or "" for w in words).lower())
-    for kind, needles in KIND_WORDS:
-        if any(n in text for n in needles):
-            return kind
-    return "other"
-
-
-def cisco_status(oem):
-    """``(state, percent, vendor words)`` from Oem.Cisco, or None when it says nothing."""
-    if not isinstance(oem, dict):
-        return None
-    for key in ("UpdateStatus", "ExportStatus", "ImportStatus"):
-        value = oem.get(key)
-        if not isinstance(value, str):
-            continue
-        match = CISCO_STATUS.match(value)
-        word = (match.group(1) if match else value).strip().lower()
-        if word in CISCO_NO_INFO:
-            continue
-        percent = int(match.group(2)) if match and match.group(2) else None
-        state = CISCO_WORDS.get(word, CISCO_WORDS.get(word.split()[0], UNKNOWN) if word else UNKNOWN)
-        if state == SUCCEEDED and percent is None and key == "UpdateStatus":
-            percent = 100
-        return state, percent, value
-    return None
-
-
-def cisco_empty_slot(oem, cisco, task_state):
-    """True for a CIMC firmware slot with no firmware in it that still shows "Starting (0%)".
-
-    The seed's PeerCMCFwUpdate on a chassis without a peer controller: FWVersion "N/A", UpdateStatus
-    "Starting (0%)", TaskState "Completed". No update has run there, so the OEM words are a placeholder,
-    not progress; read as progress they would hold a wait for firmware updates until its timeout.
-    """
-    return (task_state in (SUCCEEDED, FAILED, CANCELLED) and cisco[0] == RUNNING and not cisco[1]
-            and (text_or_none(oem.get("FWVersion")) or "?").strip().lower() in CISCO_NO_INFO)
-
-
-def parse_task(data, task_id, url, platform="redfish"):
-    """A normalized task from a Redfish Task, a DMTF Job or a Dell job resource."""
-    if not isinstance(data, dict):
-        raise BadResponse("a task is a JSON object", platform=platform, path=url)
-    oem = as_dict(data.get("Oem"))
-    dell = as_dict(oem.get("Dell"))
-    if "TaskState" in data:
-        vendor = data.get("TaskState")
-        table = TASK_STATES
-    elif "JobState" in data:
-        vendor = data.get("JobState")
-        table = JOB_STATES
-    else:
-        raise BadResponse("the answer is not a Task or Job resource (no TaskState or JobState)",
-                          platform=platform, path=url)
-    state = table.get(vendor.lower(), UNKNOWN) if isinstance(vendor, str) else UNKNOWN
-    health = (text_or_none(data.get("TaskStatus")) or text_or_none(data.get("JobStatus")) or "").lower()
-    if state == SUCCEEDED and health == "critical":
-        state = FAILED  # Dell: Completed + TaskStatus Critical is a failure
-    aliases = [dell.get("JobState")]
-    percent = data.get("PercentComplete", dell.get("PercentComplete"))
-    messages = []
-    for item in as_list(data.get("Messages")):
-        if isinstance(item, dict):
-            messages.append(message(item.get("Message") or item.get("MessageId"),
-                                    item.get("MessageSeverity") or item.get("Severity"),
-                                    item.get("MessageId")))
-    if dell.get("Message"):
-        messages.append(message(dell["Message"], "critical" if state == FAILED else "info", dell.get("MessageId")))
-    elif data.get("Message") and "JobState" in data:
-        messages.append(message(data["Message"], "critical" if state == FAILED else "info", data.get("MessageId")))
-    cisco_oem = as_dict(oem.get("Cisco"))
-    cisco = cisco_status(cisco_oem)
-    if cisco and cisco_empty_slot(cisco_oem, cisco, state):
-        messages.append(message("%s: no firmware in this slot (FWVersion %s), nothing is running"
-                                % (cisco[2], text_or_none(cisco_oem.get("FWVersion"))), "info", None))
-    elif cisco:
-        # The CIMC keeps fixed task slots whose TaskState goes stale: its OEM status decides.
-        aliases.append(vendor)
-        state, oem_percent, vendor = cisco
-        percent = oem_percent if oem_percent is not None else percent
-        messages.append(message(vendor, "critical" if state == FAILED else "info", None))
-    payload = as_dict(data.get("Payload"))
-    return Task(
-        task_id, platform, name=text_or_none(data.get("Name")) or text_or_none(data.get("Id")),
-        kind=infer_kind(data), state=state, percent=percent, messages=messages,
-        started=data.get("StartTime") or dell.get("StartTime"),
-        ended=data.get("EndTime") or dell.get("CompletionTime"),
-        vendor_state=vendor, target=payload.get("TargetUri"), url=url, raw=data, aliases=aliases)
-
-
-def resource_type(data):
-    """``ComputerSystem`` from ``"@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem"``, or None."""
-    odata = data.get("@odata.type") if isinstance(data, dict) else None
-    if not isinstance(odata, str):
-        return None
-    return odata.lstrip("#").split(".", 1)[0] or None
 
 
 class RedfishAdapter(Adapter):
@@ -224,6 +95,14 @@ class RedfishAdapter(Adapter):
         self._root = None
         self.monitor_tasks = {}
         self.accepted = set()  # task monitors that answered 202 in this run
+        self.moved = {}  # task id -> (path of the job that now stands for it, the message saying why)
+        self.handoffs = {}  # task id -> the job a finished monitor handed over to (its Task was read instead)
+        self.sightings = {}  # task id -> _Sighting: what was read of it last
+        self.verdicts = {}  # task id -> (message, lost) of a task lost in a restart of the BMC
+        self.restarts = 0  # connection failures and forgotten sessions seen in this run
+        self.firmware_before = None  # {manager path: (version, image, image version)} at a firmware task's first read
+        self._managers_seen = None
+        self.job_queue = None  # the manager whose job queue answered for an iDRAC job
 
     # Authentication ------------------------------------------------------
     def credentials(self):
@@ -293,7 +172,21 @@ class RedfishAdapter(Adapter):
             self.token = None
         self.session_uri = None
 
+    def relogin(self):
+        self.restarts += 1  # the manager forgot the session: it may have restarted, and forgotten its tasks too
+        super().relogin()
+
     # Requests --------------------------------------------------------------
+    def transmit(self, method, path, headers=None, auth=None, params=None, json_body=None, retry=None,
+                 final=False):
+        try:
+            return super().transmit(method, path, headers=headers, auth=auth, params=params, json_body=json_body,
+                                    retry=retry, final=final)
+        except TransientError as exc:
+            if exc.status is None and not final:
+                self.restarts += 1  # no answer at all: the manager may be restarting
+            raise
+
     def get(self, path, params=None, accept=()):
         return self.request("GET", path, params=params, accept=accept)
 
@@ -344,19 +237,51 @@ class RedfishAdapter(Adapter):
     def fetch(self, task_ids):
         return [self._fetch_one(task_id) for task_id in task_ids]
 
+    def poll(self, task_ids):
+        tasks = super().poll(task_ids)
+        for task in tasks:
+            verdict = self.verdicts.get(task.id)
+            if verdict is not None and verdict[0] in task.messages:
+                task.messages.remove(verdict[0])
+                task.messages.append(verdict[0])  # why it is gone is the task's latest word
+        return tasks
+
     def _fetch_one(self, task_id):
-        path, is_monitor = self.resolve(task_id)
-        if is_monitor:
-            return self._read_monitor(task_id, path)
-        return self._read_task(task_id, path)
+        moved = self.moved.get(task_id)
+        if moved is not None:
+            task = self._read_job(task_id, *moved)
+        else:
+            path, is_monitor = self.resolve(task_id)
+            task = self._read_monitor(task_id, path) if is_monitor else self._read_task(task_id, path)
+            link = self.handoffs.pop(task_id, None)
+            if link is None and task.found:
+                link = handoff_link(task.raw)
+            if link is not None:
+                task = self._follow_handoff(task_id, task, link)
+        return self._track(task_id, task)
 
     def _read_task(self, task_id, path):
         url = self.http.url(path)
         resp = self.get(path)
         if resp.status in GONE:
+            job = self._idrac_job(task_id, self.http.path_of(url)[len(self.http.prefix):])
+            if job is not None:
+                return job
             return Task(task_id, self.platform, found=False, url=url, messages=[message("no such task", "warning")])
         self._fail_unless_ok(resp)
         return parse_task(resp.json(dict), task_id, url)
+
+    def _read_job(self, task_id, path, note):
+        """The job that stands for ``task_id`` (a hand-off's Job, an iDRAC job-queue entry), ``note`` first."""
+        url = self.http.url(path)
+        resp = self.get(path)
+        if resp.status in GONE:
+            return Task(task_id, self.platform, found=False, url=url,
+                        messages=[note, message("the job answers %d" % resp.status, "warning")])
+        self._fail_unless_ok(resp)
+        task = parse_task(resp.json(dict), task_id, url)
+        task.messages.insert(0, note)
+        return task
 
     def _fail_unless_ok(self, resp):
         if resp.status != 200:
@@ -414,6 +339,9 @@ class RedfishAdapter(Adapter):
         task = self._task_resource(task_id, known) if known else self._task_behind(path)
         if task is not None:
             task.id = task_id
+            link = handoff_link(body)
+            if link is not None:
+                self.handoffs[task_id] = link  # the monitor's own answer hands over to a job
             if url in self.accepted and not task.terminal:
                 task.state, task.percent = SUCCEEDED, 100  # the monitor's answer is final
             task.messages.extend(m for m in info if m not in task.messages)
@@ -460,6 +388,169 @@ class RedfishAdapter(Adapter):
         self.accepted.add(self.http.url(monitor))  # the Task vouches for the monitor: its answer is final
         return task
 
+    # Vendor habits -------------------------------------------------------------
+    def _follow_handoff(self, task_id, task, link):
+        """The Job a JobService service handed an update over to (DMTF ``OperationTransitionedToJob``).
+
+        The task that hands over is done at once; the update is the Job. The link comes from the server: it is
+        followed once (later polls read the Job), only to a ``JobService/Jobs`` path on the configured host.
+        """
+        path = self._job_path(link)
+        if path is None:
+            raise BadResponse("%s was handed over to the job %r (OperationTransitionedToJob), which is not a %s/"
+                              "JobService/Jobs/<id> path on %s: not followed, so its outcome is unknown"
+                              % (show(task_id), show(link, 160), ROOT, self.http.netloc),
+                              platform=self.platform, path=self.http.path_of(task.url or TASKS))
+        note = message("the update was handed over to the job at %s (OperationTransitionedToJob); this is the "
+                       "job's state" % path, "info", None)
+        self.moved[task_id] = (path, note)
+        return self._read_job(task_id, path, note)
+
+    def _job_path(self, link):
+        if not isinstance(link, str) or not (link.startswith("/") or "://" in link):
+            return None
+        try:
+            url = self.resolve(link)[0]  # refuses another host, '..', encoded '/', paths outside /redfish/v1
+        except OptionError:
+            return None
+        path = self.http.path_of(url)[len(self.http.prefix):]
+        return path if JOB_PATH.match(path) else None
+
+    def _idrac_job(self, task_id, path):
+        """An iDRAC job that has left TaskService, read from the iDRAC's job queue; None when it is not there.
+
+        The iDRAC removes a finished task from TaskService (seconds after it ends before iDRAC 5.00, ten
+        minutes from 5.00) while the job stays in the queue of its manager, ``iDRAC.Embedded.1`` on every
+        iDRAC seen; other managers of the Managers collection are tried when that one does not know it.
+        """
+        jid = idrac_job_id(path)
+        if jid is None:
+            return None
+        for manager in self._job_queues():
+            job = "%s/Jobs/%s" % (manager, quote_segment(jid))
+            resp = self.get(job)
+            if resp.status in GONE:
+                continue
+            self._fail_unless_ok(resp)
+            self.job_queue = manager
+            note = message("TaskService no longer lists %s (the iDRAC removes finished tasks from it); read from "
+                           "the iDRAC job queue at %s" % (jid, job), "info", None)
+            self.moved[task_id] = (job, note)
+            task = parse_task(resp.json(dict), task_id, self.http.url(job))
+            task.messages.insert(0, note)
+            return task
+        return None
+
+    def _job_queues(self):
+        if self.job_queue:
+            yield self.job_queue
+            return
+        yield IDRAC_MANAGER
+        for manager in self._managers():
+            if manager != IDRAC_MANAGER:
+                yield manager
+
+    def _managers(self):
+        """The paths of the service's managers (at most MAX_MANAGERS), read once; [] when the root has none."""
+        if self._managers_seen is None:
+            paths = []
+            link = self._own_path(as_dict(self.root().get("Managers")).get("@odata.id"))
+            if link == ROOT + "/Managers":
+                resp = self.get(link)
+                paths = [self._own_path(m) for m in member_links(resp.json_or_none() if resp.status == 200 else None)]
+            self._managers_seen = [p for p in paths if p and MANAGER_PATH.match(p)][:MAX_MANAGERS]
+        return self._managers_seen
+
+    def _own_path(self, uri):
+        """The path (below the prefix) of a link the service gave about itself, or None."""
+        path = self.http.local_path(uri) if isinstance(uri, str) and uri else None
+        if not path or not path.startswith(self.http.prefix + ROOT + "/") or ".." in path or "%" in path:
+            return None
+        return path[len(self.http.prefix):].rstrip("/")
+
+    # Tasks lost in a restart (OpenBMC keeps its tasks in memory) --------------------
+    def _track(self, task_id, task):
+        """Remember what was read of a task; a task lost across a restart of the BMC gets its verdict."""
+        seen = self.sightings.get(task_id)
+        if not task.found:
+            return self._lost(task_id, task, seen) if seen is not None else task
+        key = self._resource_key(task)
+        identity = task_identity(task.raw)
+        if seen is not None and seen.key == key and self.restarts > seen.restarts and \
+                not same_task(seen.identity, identity):
+            # bmcweb counts ids from 0 again after a restart: the URI now names another task.
+            other = Task(task_id, self.platform, found=False, url=task.url, messages=[message(
+                "%s now names another task (started %s, %s); this one (started %s) was lost" % (
+                    key, identity[0] or "at an unknown time", show(identity[1] or "no name"),
+                    seen.identity[0] or "at an unknown time"), "warning")])
+            return self._lost(task_id, other, seen)
+        if seen is None or seen.key != key:
+            seen = self.sightings[task_id] = _Sighting(key, identity, self.restarts)
+        seen.restarts = self.restarts
+        seen.task = task
+        if task.kind == "firmware_update" and self.firmware_before is None and self.restarts == seen.first:
+            self._note_firmware()
+        return task
+
+    def _resource_key(self, task):
+        odata = task.raw.get("@odata.id") if isinstance(task.raw, dict) else None
+        return self._own_path(odata) or self.http.path_of(task.url or "").rstrip("/")
+
+    def _note_firmware(self):
+        """The managers' firmware before an update runs, so that a restart that loses the task can be judged."""
+        try:
+            self.firmware_before = self._read_firmware()
+        except TransientError:
+            return  # tried again at the next read, unless the BMC restarts first
+        except TaskStatusError:
+            self.firmware_before = {}
+
+    def _read_firmware(self, images=False):
+        """``{manager path: (FirmwareVersion, active image path, that image's Version)}``; the image's
+        FirmwareInventory entry is read when ``images`` is set or the Manager has no FirmwareVersion."""
+        found = {}
+        for manager in self._managers():
+            resp = self.get(manager)
+            if resp.status != 200:
+                continue
+            version, image = manager_firmware(resp.json_or_none())
+            image = self._own_path(image)
+            image_version = None
+            if image and INVENTORY_PATH.match(image) and (images or version is None):
+                answer = self.get(image)
+                if answer.status == 200:
+                    image_version = text_or_none(as_dict(answer.json_or_none()).get("Version"))
+            if version or image:
+                found[manager] = (version, image, image_version)
+        return found
+
+    def _lost(self, task_id, task, seen):
+        """A task this run had read is gone: after a restart of the BMC, say what can be known about it.
+
+        Without a restart (the service deleted it) the base class reports it as gone. After one, the verdict
+        compares the firmware noted at the task's first read with what runs now; it never says succeeded.
+        """
+        if self.restarts <= seen.restarts:
+            return task
+        verdict = self.verdicts.get(task_id)
+        if verdict is None:
+            text = "the task was lost when the BMC restarted (it was unreachable or forgot the session since the " \
+                   "task was last read)"
+            lost = {"restarted": True}
+            if seen.task.kind == "firmware_update":
+                more, firmware = firmware_verdict(self.firmware_before or {}, self._read_firmware(images=True))
+                text += more
+                lost.update(firmware)
+            else:
+                text += "; its outcome is unknown"
+            verdict = self.verdicts[task_id] = (message(text, "critical", None), lost)
+        last = seen.task  # what was known of it: its name, kind and target stay
+        task.name, task.kind, task.target = last.name, last.kind, last.target
+        task.state, task.percent = UNKNOWN, None
+        task.messages.append(verdict[0])
+        task.extra["lost"] = dict(verdict[1])
+        return task
+
     def list_tasks(self, filters):
         params = dict(filters.get("native") or {})
         members = self._collection(TASKS, params)
@@ -478,6 +569,9 @@ class RedfishAdapter(Adapter):
                 self._fail_unless_ok(resp)
                 data = resp.json(dict)
                 task = parse_task(data, text_or_none(data.get("Id")) or uri, url)
+            link = handoff_link(task.raw)
+            if link is not None:
+                task = self._follow_handoff(task.id, task, link)
             tasks.append(task)
         return tasks
 
@@ -503,3 +597,15 @@ class RedfishAdapter(Adapter):
             if not isinstance(next_path, str):
                 raise BadResponse("Members@odata.nextLink is not a URI", platform=self.platform, path=resp.path)
         raise BadResponse("the task collection pages do not end", platform=self.platform, path=path)
+
+
+class _Sighting:
+    """What was read of a task: its resource's path and identity, the restarts seen at the first and the last
+    read, and the task as it was last read."""
+
+    def __init__(self, key, identity, restarts):
+        self.key = key
+        self.identity = identity
+        self.first = restarts
+        self.restarts = restarts
+        self.task = None

@@ -245,6 +245,13 @@ tasks:
   description:
     - The last state of every task waited for, also on failure and timeout.
     - Each element is a normalized task, as RV(taskstatus.infra.task_info#module:tasks) describes.
+    - A Redfish task that the BMC lost in a restart during the wait (an OpenBMC forgets its tasks in the restart
+      that ends its own firmware update) is V(unknown), never V(succeeded), and fails the wait. It also has C(lost),
+      a dict with C(restarted) (true), C(manager), C(firmware_before) (at the task's first read),
+      C(firmware_after), C(firmware_changed) (true when the BMC runs another firmware version or image than
+      before, false when the same, null when unknown) and C(image) (the active software image).
+      See docs/platforms/redfish.md for what can and cannot be known, and how a playbook can accept such an
+      update.
   returned: always
   type: list
   elements: dict

@@ -235,7 +235,11 @@ def test_task_monitor_deleted_after_completion(sim, ansible):
         thread.join()
     clean(result)
     assert result["failed"] and result["tasks"][0]["state"] == "unknown"
-    assert "seen earlier in this run and is gone now" in result["msg"]
+    # The reset forgot the session and the task, as a restart does: the task is reported lost in it.
+    texts = [m["text"] for m in result["tasks"][0]["messages"]]
+    assert "the task was seen earlier in this run and is gone now; its outcome is unknown" in texts
+    assert "the task was lost when the BMC restarted" in result["msg"] and "outcome is unknown" in result["msg"]
+    assert result["tasks"][0]["lost"]["restarted"] is True
     assert sim.no_session_left()
 
 

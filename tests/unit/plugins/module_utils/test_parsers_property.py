@@ -16,10 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.taskstatus.infra.plugins.module_utils import _fmc, _redfish, _vsphere, _xclarity
+from ansible_collections.taskstatus.infra.plugins.module_utils import _fmc, _redfish_parse as _redfish, _vsphere, _xclarity
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import TaskStatusError
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import Response
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import STATES, SUCCEEDED
+from simredfish import flavour_payloads
 from testlib import SHARED
 
 SEEDS = os.path.join(SHARED, "seeds")
@@ -45,6 +46,10 @@ def redfish_payloads():
     payloads.append({"@odata.id": "/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_1", "Id": "JID_1",
                      "JobState": "Completed", "JobType": "FirmwareUpdate", "PercentComplete": 100,
                      "Message": "Job completed successfully.", "MessageId": "PR19"})
+    # The simulator's vendor flavours: iDRAC Tasks and job-queue entries, DMTF Jobs and the Tasks that hand
+    # over to them, bmcweb Tasks; one running and one finished (failed but "Completed") of each.
+    payloads.extend(body for _f, scenario, _done, _path, body in flavour_payloads()
+                    if scenario == "critical" and ("TaskState" in body or "JobState" in body))
     return payloads
 
 
@@ -225,6 +230,30 @@ def test_any_body_is_json_or_the_collections_own_error(body, status, ctype):
         else:
             assert expect is None or isinstance(value, expect)
     assert resp.json_or_none() is None or isinstance(resp.json_or_none(), (dict, list, str, int, float, bool))
+
+
+REDFISH_QUIRKS = (
+    (_redfish.handoff_link, lambda v: v is None or isinstance(v, str)),
+    (_redfish.task_identity, lambda v: len(v) == 3 and all(p is None or isinstance(p, str) for p in v)),
+    (_redfish.manager_firmware, lambda v: len(v) == 2 and all(p is None or isinstance(p, str) for p in v)),
+    (_redfish.member_links, lambda v: all(isinstance(p, str) for p in v)),
+    (_redfish.idrac_job_id, lambda v: v is None),
+    (_redfish.error_text, lambda v: v is None or isinstance(v, str)),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_redfish_quirk_readers_take_any_json(data):
+    """The functions that read vendor quirks (hand-off links, task identities, firmware) take any JSON."""
+    value = data.draw(st.one_of(JSON, mutated("redfish")))
+    for reader, valid in REDFISH_QUIRKS:
+        assert valid(reader(value)), (reader.__name__, value)
+    identity = _redfish.task_identity(value)
+    assert _redfish.same_task(identity, identity)
+    text, fields = _redfish.firmware_verdict({"/m": _redfish.manager_firmware(value) + (None,)},
+                                             {"/m": _redfish.manager_firmware(value) + (None,)})
+    assert isinstance(text, str) and fields["firmware_changed"] in (None, False)
 
 
 def test_the_property_sees_a_known_trap():

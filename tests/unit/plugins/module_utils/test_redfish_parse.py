@@ -11,11 +11,12 @@ import re
 
 import pytest
 
-from ansible_collections.taskstatus.infra.plugins.module_utils import _redfish
+from ansible_collections.taskstatus.infra.plugins.module_utils import _redfish_parse as _redfish
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import BadResponse
-from testlib import SHARED
+from testlib import REPO, SHARED
 
 SEED = os.path.join(SHARED, "seeds", "000_e1b7cd86100c7cc2.txt")
+JOB_CSDL = os.path.join(REPO, "tests", "data", "redfish", "csdl", "Job_v1.xml")
 MOCKUPS = os.path.join(SHARED, "specs", "redfish", "mockups")
 
 
@@ -193,6 +194,9 @@ def test_idrac_completed_critical_is_a_failure():
     ("Scheduled", "pending"), ("New", "pending"), ("Downloading", "running"), ("Running", "running"),
     ("Completed", "succeeded"), ("Failed", "failed"), ("CompletedWithErrors", "failed"),
     ("Paused", "pending"), ("Cancelled", "cancelled"), ("SomethingNew", "unknown"),
+    # DellJob states beyond DMTF's (sushy's Dell OEM constants): a reboot or an activation still to come
+    ("RebootPending", "pending"), ("PendingActivation", "pending"), ("RebootFailed", "failed"),
+    ("RebootCompleted", "unknown"), ("Unknown", "unknown"),
 ])
 def test_idrac_job_states(job_state, state):
     task = _redfish.parse_task(dict(IDRAC_JOB, JobState=job_state), "JID_609230557312", "u")
@@ -212,6 +216,7 @@ def test_idrac_job_fields():
     ({"UpdateStatus": "In Progress (45%)"}, ("running", 45)),
     ({"UpdateStatus": "Failed (30%)"}, ("failed", 30)),
     ({"UpdateStatus": "Error, Image corrupted"}, ("failed", None)),
+    ({"UpdateStatus": "Error: Image verification failed"}, ("failed", None)),
     ({"UpdateStatus": "Bizarre (10%)"}, ("unknown", 10)),
     ({"UpdateStatus": "None, OK"}, None),
     ({"ExportStatus": "NA"}, None),
@@ -291,3 +296,106 @@ def test_percent_clamped_and_messages():
 ])
 def test_error_text(body, text):
     assert _redfish.error_text(body) == text
+
+
+def test_dmtf_job_state_enum_is_fully_mapped():
+    """Every JobState of DMTF's Job schema (the CSDL the Service Validator uses) has a normalized state."""
+    csdl = open(JOB_CSDL, encoding="utf-8").read()
+    block = csdl[csdl.index('<EnumType Name="JobState">'):]
+    members = re.findall(r'<Member Name="(\w+)"', block[:block.index("</EnumType>")])
+    assert len(members) >= 14
+    assert {m.lower() for m in members} <= set(_redfish.JOB_STATES)
+
+
+@pytest.mark.parametrize("fields,state", [
+    ({"JobState": "Completed", "JobStatus": "OK"}, "succeeded"),
+    ({"JobState": "Completed", "JobStatus": "Warning"}, "succeeded"),
+    ({"JobState": "Completed", "JobStatus": "Critical"}, "failed"),  # done, but failed
+    ({"JobState": "Exception", "JobStatus": "Critical"}, "failed"),
+    ({"JobState": "Cancelled", "JobStatus": "Warning"}, "cancelled"),
+    ({"JobState": "Validating"}, "pending"),
+    ({"JobState": "UserIntervention"}, "running"),
+])
+def test_dmtf_job_states(fields, state):
+    job = dict({"@odata.id": "/redfish/v1/JobService/Jobs/1", "@odata.type": "#Job.v1_2_5.Job", "Id": "1",
+                "Name": "Firmware Update", "PercentComplete": 100}, **fields)
+    assert _redfish.parse_task(job, "1", "u").state == state
+
+
+def test_idrac_job_times_come_from_the_job_queue_fields():
+    task = _redfish.parse_task(dict(IDRAC_JOB, StartTime="TIME_NOW", ActualRunningStartTime="2026-11-22T10:01:05"),
+                               "JID_609230557312", "u")
+    assert (task.started, task.ended) == ("2026-11-22T10:01:05", "2026-11-22T10:11:09")
+
+
+HANDED = {"MessageId": "Update.1.1.OperationTransitionedToJob", "MessageArgs": ["/redfish/v1/JobService/Jobs/4"],
+          "Message": "The update operation has transitioned to the job at URI '/redfish/v1/JobService/Jobs/4'."}
+
+
+@pytest.mark.parametrize("data,link", [
+    ({"Messages": [{"MessageId": "TaskEvent.1.0.TaskStarted"}, HANDED]}, "/redfish/v1/JobService/Jobs/4"),
+    ({"@Message.ExtendedInfo": [HANDED]}, "/redfish/v1/JobService/Jobs/4"),  # a monitor's final answer
+    ({"Messages": [dict(HANDED, MessageId="Update.1.3.0.OperationTransitionedToJob")]}, "/redfish/v1/JobService/Jobs/4"),
+    ({"Messages": [dict(HANDED, MessageArgs=[])]}, ""),  # the message without its URI
+    ({"Messages": [dict(HANDED, MessageArgs=[4])]}, ""),
+    ({"Messages": [dict(HANDED, MessageId="Contoso.1.0.OperationTransitionedToJob")]}, None),  # not DMTF's
+    ({"Messages": [dict(HANDED, MessageId="Update.1.1.UpdateSuccessful")]}, None),
+    ({"Messages": "Update.1.1.OperationTransitionedToJob"}, None),
+    ([HANDED], None),
+    (None, None),
+])
+def test_handoff_link(data, link):
+    assert _redfish.handoff_link(data) == link
+
+
+@pytest.mark.parametrize("path,jid", [
+    ("/redfish/v1/TaskService/Tasks/JID_609230557311", "JID_609230557311"),
+    ("/redfish/v1/TaskService/Tasks/RID_609230557311/", "RID_609230557311"),
+    ("/redfish/v1/TaskService/Tasks/7", None),
+    ("/redfish/v1/TaskService/Tasks/JID_", None),
+    ("/redfish/v1/TaskService/Tasks/JID_1/x", None),
+    ("/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_609230557311", None),
+    (None, None),
+])
+def test_idrac_job_id(path, jid):
+    assert _redfish.idrac_job_id(path) == jid
+
+
+OBMC_TASK = {"@odata.id": "/redfish/v1/TaskService/Tasks/0", "Id": "0", "Name": "Task 0", "TaskState": "Running",
+             "StartTime": "2026-11-22T10:01:02+00:00", "Payload": {"TargetUri": "/redfish/v1/UpdateService"}}
+
+
+@pytest.mark.parametrize("before,now,same", [
+    (OBMC_TASK, dict(OBMC_TASK, TaskState="Completed", PercentComplete=100), True),
+    (OBMC_TASK, dict(OBMC_TASK, StartTime="2026-11-22T10:09:40+00:00"), False),  # task 0 after a restart
+    (OBMC_TASK, dict(OBMC_TASK, Payload={"TargetUri": "/redfish/v1/Managers/bmc/Actions/Oem/Export"}), False),
+    (OBMC_TASK, dict(OBMC_TASK, Name="Task 7"), False),
+    (OBMC_TASK, {k: v for k, v in OBMC_TASK.items() if k != "StartTime"}, False),  # its start time is gone
+    ({k: v for k, v in OBMC_TASK.items() if k != "StartTime"}, OBMC_TASK, True),  # nothing tells them apart
+    ({"Id": "CIMCFwUpdate", "Name": "Task CIMCFwUpdate"}, {"Id": "CIMCFwUpdate", "Name": "Task CIMCFwUpdate"}, True),
+    (dict(OBMC_TASK, StartTime="TIME_NOW"), dict(OBMC_TASK, StartTime="2026-11-22T10:09:40"), True),  # no time
+    ([], None, True),
+])
+def test_task_identity(before, now, same):
+    assert _redfish.same_task(_redfish.task_identity(before), _redfish.task_identity(now)) is same
+
+
+MANAGER = "/redfish/v1/Managers/bmc"
+OLD = ("2.16.0-dev-212", "/redfish/v1/UpdateService/FirmwareInventory/03cab5b8", None)
+NEW = ("2.16.0-dev-213", "/redfish/v1/UpdateService/FirmwareInventory/6118ef01", "2.16.0-dev-213")
+
+
+@pytest.mark.parametrize("before,after,changed,words", [
+    ({MANAGER: OLD}, {MANAGER: NEW}, True, "now runs firmware 2.16.0-dev-213 (was 2.16.0-dev-212)"),
+    ({MANAGER: OLD}, {MANAGER: OLD}, False, "still runs firmware 2.16.0-dev-212: the update did not take effect"),
+    ({MANAGER: (None,) + OLD[1:]}, {MANAGER: (None,) + NEW[1:]}, True, "now runs firmware 2.16.0-dev-213"),
+    ({MANAGER: OLD[:1] + (None, None)}, {MANAGER: NEW}, True, "(was 2.16.0-dev-212)"),
+    ({}, {MANAGER: NEW}, None, "its version before the update could not be read"),
+    ({MANAGER: OLD}, {}, None, "cannot be read, so its outcome is unknown"),
+    ({"/redfish/v1/Managers/a": OLD, MANAGER: OLD}, {"/redfish/v1/Managers/a": OLD, MANAGER: NEW}, True,
+     "The BMC (/redfish/v1/Managers/bmc) now runs"),
+])
+def test_firmware_verdict(before, after, changed, words):
+    text, fields = _redfish.firmware_verdict(before, after)
+    assert words.lower() in text.lower() and fields["firmware_changed"] is changed
+    assert "succeeded" not in text.replace("never said that this update succeeded", "")
