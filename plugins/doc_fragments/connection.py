@@ -20,6 +20,7 @@ options:
       - V(vsphere) is VMware vCenter, whose cis tasks (for example vLCM remediations) are read over C(/api)
         (7.0 U2 and later) or C(/rest) (older).
       - V(xclarity) is Lenovo XClarity Administrator (LXCA) or Orchestrator (LXCO), for repository exports, jobs and tasks.
+      - If not set, the environment variable E(TASKSTATUS_PLATFORM) is used.
     type: str
     required: true
     choices: [cdfmc, fmc, redfish, vsphere, xclarity]
@@ -29,6 +30,8 @@ options:
       - May also be a base URL with a scheme and a path prefix, for example V(https://bmc1.example.com/),
         which is how you reach a manager behind a proxy. V(http://) is accepted for labs.
       - A value with a path but no scheme is refused, because it is ambiguous.
+      - If not set, the environment variable E(TASKSTATUS_HOST) is used. The AWX/AAP credential types in the
+        collection's C(extensions/awx/credential_types) set it, and the other E(TASKSTATUS_*) variables named here.
     type: str
     required: true
   username:
@@ -48,6 +51,7 @@ options:
       - For O(platform=vsphere) it is a vCenter session id (the answer of C(POST /api/session)), sent as
         C(vmware-api-session-id); it is not logged out. If it expires during a wait, the module logs in again with
         O(username) and O(password) when they are given, and fails at once when they are not.
+      - If not set, the environment variable E(TASKSTATUS_TOKEN) is used.
     type: str
   auth_method:
     description:
@@ -69,11 +73,13 @@ options:
     description:
       - Verify the manager's TLS certificate.
       - Set O(ca_path) instead of turning this off when the manager has a certificate of your own CA.
+      - If not set, the environment variable E(TASKSTATUS_VALIDATE_CERTS) is used.
     type: bool
     default: true
   ca_path:
     description:
       - A PEM file of CA certificates to verify the manager's certificate with.
+      - If not set, the environment variable E(TASKSTATUS_CA_PATH) is used.
     type: path
   request_timeout:
     description:

@@ -9,7 +9,10 @@ each module makes.  This is the only module_utils file that ends a run with
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+import os
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.taskstatus.infra.plugins.module_utils import _http
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import OptionError, TaskStatusError
@@ -24,16 +27,26 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._waiter import (
 )
 
 
+def _env(*names):
+    """Like env_fallback, but a variable set to the empty string counts as unset: AWX/AAP injects an empty
+    string for a credential field left empty (extensions/awx/credential_types)."""
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
+
 def connection_argument_spec():
     return dict(
-        platform=dict(type="str", required=True, choices=sorted(PLATFORMS)),
-        host=dict(type="str", required=True),
-        username=dict(type="str", fallback=(env_fallback, ["TASKSTATUS_USERNAME"])),
-        password=dict(type="str", no_log=True, fallback=(env_fallback, ["TASKSTATUS_PASSWORD"])),
-        token=dict(type="str", no_log=True),
+        platform=dict(type="str", required=True, choices=sorted(PLATFORMS),
+                      fallback=(_env, ["TASKSTATUS_PLATFORM"])),
+        host=dict(type="str", required=True, fallback=(_env, ["TASKSTATUS_HOST"])),
+        username=dict(type="str", fallback=(_env, ["TASKSTATUS_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(_env, ["TASKSTATUS_PASSWORD"])),
+        token=dict(type="str", no_log=True, fallback=(_env, ["TASKSTATUS_TOKEN"])),
         auth_method=dict(type="str", default="auto", choices=["auto", "session", "basic"]),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
+        validate_certs=dict(type="bool", default=True, fallback=(_env, ["TASKSTATUS_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(_env, ["TASKSTATUS_CA_PATH"])),
         request_timeout=dict(type="float", default=30.0),
         domain=dict(type="str"),
     )
