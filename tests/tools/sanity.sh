@@ -14,6 +14,12 @@
 # - --venv --python 3.11: no docker here, and without --python it would try
 #   every Python on PATH (pyenv shims that fail).
 #
+# - SANITY_CONTENT=built (the support matrix, noxfile.py) tests what ships instead: the collection is built
+#   with ansible-galaxy (build_ignore applies: no simulator, no tests of ours) and unpacked there, as
+#   Galaxy and Automation Hub test an upload. pylint then reads the plugins, not the test suite, which
+#   `make sanity` covers once.
+# - SANITY_PYTHON selects the Python (default 3.11); VENV the ansible-core (default .venv).
+#
 # Extra arguments go to ansible-test (e.g. --test validate-modules).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -46,17 +52,22 @@ PY
   mv "$getpip.tmp" "$getpip"
 fi
 
-git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
-  || die "$REPO is not a git work tree: sanity copies the files git lists"
-
 root=$(mktemp -d "${TMPDIR:-/tmp}/taskstatus-infra-sanity.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 coll=$root/ansible_collections/$NAMESPACE/$COLLECTION
 mkdir -p "$coll"
-# Tracked files still present, plus untracked files that are not ignored.
-(cd "$REPO" && git ls-files -z --cached --others --exclude-standard \
-  | python3 -c 'import os, sys; sys.stdout.buffer.write(b"".join(p + b"\0" for p in sys.stdin.buffer.read().split(b"\0") if p and os.path.lexists(p)))' \
-  | tar -c --null -T - -f -) | tar -x -C "$coll" -f -
+if [ "${SANITY_CONTENT:-tree}" = built ]; then
+  ansible-galaxy collection build "$REPO" --output-path "$root" --force >/dev/null
+  tar -x -C "$coll" -f "$root/$NAMESPACE-$COLLECTION-"*.tar.gz
+  rm -f "$root/$NAMESPACE-$COLLECTION-"*.tar.gz
+else
+  git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
+    || die "$REPO is not a git work tree: sanity copies the files git lists"
+  # Tracked files still present, plus untracked files that are not ignored.
+  (cd "$REPO" && git ls-files -z --cached --others --exclude-standard \
+    | python3 -c 'import os, sys; sys.stdout.buffer.write(b"".join(p + b"\0" for p in sys.stdin.buffer.read().split(b"\0") if p and os.path.lexists(p)))' \
+    | tar -c --null -T - -f -) | tar -x -C "$coll" -f -
+fi
 
 cd "$coll"
 ansible-test sanity --venv --python "$python_version" "$@"
