@@ -127,7 +127,7 @@ def jobs(tmp_path_factory):
             runs[name] = (proc, pdd, task, injected)
         results = {}
         for name, (proc, pdd, task, injected) in runs.items():
-            output, _ = proc.communicate(timeout=300)
+            output = proc.communicate(timeout=300)[0]
             artifacts = pdd / "artifacts" / "job"
             events = []
             for path in glob.glob(str(artifacts / "job_events" / "*.json")):

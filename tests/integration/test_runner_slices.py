@@ -57,7 +57,7 @@ def sliced(tmp_path_factory):
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)))
         jobs = []
         for hosts, pdd, proc in procs:
-            output, _ = proc.communicate(timeout=300)
+            output = proc.communicate(timeout=300)[0]
             events = []
             for path in glob.glob(str(pdd / "artifacts" / "slice" / "job_events" / "*.json")):
                 with open(path, encoding="utf-8") as handle:

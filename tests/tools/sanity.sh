@@ -19,6 +19,8 @@
 #   Galaxy and Automation Hub test an upload. pylint then reads the plugins, not the test suite, which
 #   `make sanity` covers once.
 # - SANITY_PYTHON selects the Python (default 3.11); VENV the ansible-core (default .venv).
+# - SANITY_LOCAL=1 (the matrix) runs with --local --requirements: the sanity requirements go into VENV
+#   itself, instead of ~10 venvs per core and Python under ~/.ansible/test (each bootstrapping pip).
 #
 # Extra arguments go to ansible-test (e.g. --test validate-modules).
 set -euo pipefail
@@ -70,4 +72,9 @@ else
 fi
 
 cd "$coll"
-ansible-test sanity --venv --python "$python_version" "$@"
+if [ "${SANITY_LOCAL:-}" = 1 ]; then
+  # the session's own venv (tox-ansible's way): the test requirements go into it, no venv per test
+  ansible-test sanity --local --requirements --python "$python_version" "$@"
+else
+  ansible-test sanity --venv --python "$python_version" "$@"
+fi
