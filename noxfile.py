@@ -53,6 +53,9 @@ def controller_pythons(core):
 
 
 CELLS = [(core, python) for core in CORES for python in controller_pythons(core)]
+# The core and Python of the dev venv (requirements-dev.txt, tests/tools/venv.sh): its cell checks the whole
+# tree (tests and simulator too, as `make sanity` does), the others the collection as built.
+DEV_CELL = ("2.19", "3.11")
 # The whole integration suite runs on the oldest core with its oldest Python and on the newest core with its
 # newest Python; the other cells make the smoke run.
 FULL = {CELLS[0], CELLS[-1]}
@@ -81,7 +84,8 @@ def make_cell(core, python):
                     % (python, CORES[core]), silent=True)
         # sanity with --local --requirements, as tox-ansible runs it: its requirements go into this venv, instead
         # of a venv per sanity test under ~/.ansible/test (a third less CPU when they are all new)
-        env = {"VENV": venv, "SANITY_PYTHON": python, "SANITY_CONTENT": "built", "SANITY_LOCAL": "1"}
+        env = {"VENV": venv, "SANITY_PYTHON": python, "SANITY_CONTENT": "tree" if (core, python) == DEV_CELL else "built",
+               "SANITY_LOCAL": "1"}
         stage = os.path.join(REPO, "tests", "tools", "stage.sh")
         tools = os.path.join(REPO, "tests", "tools")
         # every sanity test on the core's oldest Python; on its newest, the ones that depend on the Python
@@ -106,7 +110,7 @@ def make_cell(core, python):
     cell.__doc__ = "ansible-core %s on Python %s: sanity (%s), units, %s" % (
         CORES[core], python, "all tests" if python == controller_pythons(core)[0] else "compile, import",
         "the whole integration suite" if full else "the smoke run")
-    nox.session(name="matrix-%s" % label, python=python, tags=["matrix"])(cell)
+    nox.session(name="matrix-%s" % label, python=python, tags=["matrix", "matrix-full" if full else "matrix-smoke"])(cell)
 
 
 for _core, _python in CELLS:

@@ -13,7 +13,6 @@ set -euo pipefail
 require_venv
 
 links=$REPO/.nox/pythons
-rm -rf "$links"
 mkdir -p "$links"
 root=${PYENV_ROOT:-$HOME/.pyenv}
 for version in 3.10 3.11 3.12 3.13 3.14; do
@@ -26,7 +25,12 @@ for version in 3.10 3.11 3.12 3.13 3.14; do
       if [ -x "$cand/bin/python$version" ]; then found=$cand/bin/python$version; break; fi
     done
   fi
-  [ -n "$found" ] && ln -s "$found" "$links/python$version"
+  if [ -n "$found" ]; then
+    # replaced by a rename, so that two runs at once (make matrix) never see a missing link
+    tmp=$(mktemp -u "$links/.python$version.XXXXXX")
+    ln -s "$found" "$tmp"
+    mv -T "$tmp" "$links/python$version"
+  fi
 done
 export PATH="$links:$PATH"
 

@@ -43,7 +43,8 @@ getpip=$cache/get_pip_${pip_version//./_}.py
 if [ ! -s "$getpip" ]; then
   log "Writing offline pip bootstrap stand-in: $getpip"
   mkdir -p "$cache"
-  cat >"$getpip.tmp" <<'PY'
+  tmp=$(mktemp "$getpip.XXXXXX")  # two sanity runs at once (make matrix) each write their own
+  cat >"$tmp" <<'PY'
 # Offline stand-in for https://ci-files.testing.ansible.com/ansible-test/get-pip-X.Y.py
 # (written by taskstatus.infra tests/tools/sanity.sh): ensurepip, then pip from PyPI.
 import subprocess, sys
@@ -51,7 +52,7 @@ args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
 subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade', '--default-pip'], stdout=subprocess.DEVNULL)
 sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install', '--upgrade', '-q'] + args))
 PY
-  mv "$getpip.tmp" "$getpip"
+  mv "$tmp" "$getpip"
 fi
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/taskstatus-infra-sanity.XXXXXX")
