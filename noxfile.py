@@ -100,9 +100,9 @@ def make_cell(core, python):
             session.run("python", "-m", "pip", "check", silent=True)
             record_time("%s install-integration" % label, time.monotonic() - started)
             # two workers (the machines have two cores): much of a test's time is waiting for simulated tasks;
-            # conftest.py keeps a module with a module-scoped fixture on one worker
+            # by module, so that a module-scoped fixture (an ansible-runner job, a peer) is set up once
             session.run(stage, "%s integration" % label, os.path.join(tools, "pytest.sh"), "tests/integration",
-                        "-q", "-n", "2", "--dist", "loadgroup", "--durations", "15", env=env, external=True)
+                        "-q", "-n", "2", "--dist", "loadscope", "--durations", "15", env=env, external=True)
         else:
             session.run(stage, "%s smoke" % label, os.path.join(tools, "pytest.sh"), "tests/integration",
                         "-q", "-m", "smoke", env=env, external=True)
