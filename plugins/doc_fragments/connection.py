@@ -22,6 +22,7 @@ options:
       - V(xclarity) is Lenovo XClarity Administrator (LXCA) or Orchestrator (LXCO), for repository exports, jobs and tasks.
       - Required; with O(ansible_collections.taskstatus.infra.task_wait_module#module:targets) it may be given per
         target instead.
+      - If not set, the environment variable E(TASKSTATUS_PLATFORM) is used.
     type: str
     choices: [cdfmc, fmc, redfish, vsphere, xclarity]
   host:
@@ -32,6 +33,8 @@ options:
       - A value with a path but no scheme is refused, because it is ambiguous.
       - Required; with O(ansible_collections.taskstatus.infra.task_wait_module#module:targets) it may be given per
         target instead.
+      - If not set, the environment variable E(TASKSTATUS_HOST) is used. The AWX/AAP credential types in the
+        collection's C(extensions/awx/credential_types) set it, and the other E(TASKSTATUS_*) variables named here.
     type: str
   username:
     description:
@@ -50,6 +53,7 @@ options:
       - For O(platform=vsphere) it is a vCenter session id (the answer of C(POST /api/session)), sent as
         C(vmware-api-session-id); it is not logged out. If it expires during a wait, the module logs in again with
         O(username) and O(password) when they are given, and fails at once when they are not.
+      - If not set, the environment variable E(TASKSTATUS_TOKEN) is used.
     type: str
   auth_method:
     description:
@@ -71,11 +75,13 @@ options:
     description:
       - Verify the manager's TLS certificate.
       - Set O(ca_path) instead of turning this off when the manager has a certificate of your own CA.
+      - If not set, the environment variable E(TASKSTATUS_VALIDATE_CERTS) is used.
     type: bool
     default: true
   ca_path:
     description:
       - A PEM file of CA certificates to verify the manager's certificate with.
+      - If not set, the environment variable E(TASKSTATUS_CA_PATH) is used.
     type: path
   request_timeout:
     description:

@@ -8,8 +8,9 @@ an argument spec cannot express. Every check raises ``OptionError`` before any r
 from __future__ import annotations
 
 import difflib
+import os
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import OptionError
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import KINDS, STATES
@@ -17,17 +18,26 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._platforms import
 from ansible_collections.taskstatus.infra.plugins.module_utils._waiter import DEFAULT_FAIL_ON
 
 
+def _env(*names):
+    """Like env_fallback, but a variable set to the empty string counts as unset: AWX/AAP injects an empty
+    string for a credential field left empty (extensions/awx/credential_types)."""
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
+
 def connection_argument_spec():
     return dict(
         # Required, but checked in validate(): task_wait may take them from each of its targets instead.
-        platform=dict(type="str", choices=sorted(PLATFORMS)),
-        host=dict(type="str"),
-        username=dict(type="str", fallback=(env_fallback, ["TASKSTATUS_USERNAME"])),
-        password=dict(type="str", no_log=True, fallback=(env_fallback, ["TASKSTATUS_PASSWORD"])),
-        token=dict(type="str", no_log=True),
+        platform=dict(type="str", choices=sorted(PLATFORMS), fallback=(_env, ["TASKSTATUS_PLATFORM"])),
+        host=dict(type="str", fallback=(_env, ["TASKSTATUS_HOST"])),
+        username=dict(type="str", fallback=(_env, ["TASKSTATUS_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(_env, ["TASKSTATUS_PASSWORD"])),
+        token=dict(type="str", no_log=True, fallback=(_env, ["TASKSTATUS_TOKEN"])),
         auth_method=dict(type="str", default="auto", choices=["auto", "session", "basic"]),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
+        validate_certs=dict(type="bool", default=True, fallback=(_env, ["TASKSTATUS_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(_env, ["TASKSTATUS_CA_PATH"])),
         request_timeout=dict(type="float", default=30.0),
         domain=dict(type="str"),
         max_requests_per_minute=dict(type="int"),

@@ -20,6 +20,9 @@ from testlib import COLLECTION_ROOT, REPO
 RUN = os.path.join(REPO, "tests", "simulator", "run.py")
 TARGETS = os.path.join(REPO, "tests", "integration", "targets")
 PASSWORD = "s3cr3t-Passw0rd"
+# What the modules read when their connection options are not set (plugins/module_utils/_module.py).
+CONNECTION_VARIABLES = ("TASKSTATUS_PLATFORM", "TASKSTATUS_HOST", "TASKSTATUS_USERNAME", "TASKSTATUS_PASSWORD",
+                        "TASKSTATUS_TOKEN", "TASKSTATUS_VALIDATE_CERTS", "TASKSTATUS_CA_PATH")
 # name -> (platform, vendor); one port each.
 DEVICES = {
     "bmc": "redfish:generic",
@@ -124,8 +127,8 @@ class Ansible:
                         ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0",
                         ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_DEPRECATION_WARNINGS="0",
                         ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-        self.env.pop("TASKSTATUS_PASSWORD", None)
-        self.env.pop("TASKSTATUS_USERNAME", None)
+        for name in CONNECTION_VARIABLES:  # the modules' fallbacks apply only where a test sets them
+            self.env.pop(name, None)
         self.calls = 0
 
     def playbook(self, playbook, extra_vars=None, check=False, verbosity=0, env=None, timeout=300):

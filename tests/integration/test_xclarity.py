@@ -64,7 +64,7 @@ def test_wait_for_an_export_jobs_and_tasks_one_tasks_request_per_poll(xsim, ansi
 
 
 def test_failed_export_fails_fast_and_a_lost_session_is_renewed(xsim, ansible):
-    xsim.control("lxca", "config", {"scenario": "fail", "session_timeout": 0.5, "duration": 8})
+    xsim.control("lxca", "config", {"scenario": "fail", "session_timeout": 0.5, "duration": 20})
     export = start_export(xsim, "lxca")
     stuck = xsim.control("lxca", "tasks", {"scenario": "stuck"})["id"]
     result = ansible.module("task_wait", dict(xsim.connection("lxca"), task_ids=["export:" + export["taskid"], stuck],

@@ -15,6 +15,6 @@ secs=$(( $(date +%s) - start ))
 if [ $rc -eq 0 ]; then status=passed; else status="FAILED (exit $rc)"; fi
 printf -- '-------------------- %s: %s in %ss --------------------\n' "$name" "$status" "$secs"
 if [ -n "${STAGE_TIMINGS:-}" ]; then
-  printf '%-16s %-20s %6ss\n' "$name" "$status" "$secs" >>"$STAGE_TIMINGS"
+  printf '%-24s %-20s %6ss\n' "$name" "$status" "$secs" >>"$STAGE_TIMINGS"
 fi
 exit $rc

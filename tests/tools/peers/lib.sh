@@ -7,18 +7,22 @@ PEERS=${TASKSTATUS_PEERS:-$HOME/.cache/taskstatus/peers}
 # peer_venv NAME IMPORT PIP_ARGS...
 #   Create $PEERS/NAME as a venv with PIP_ARGS installed, unless it is there
 #   already and `import IMPORT` works in it; print its path. Installer output
-#   goes to stderr, so the caller's stdout carries only the path.
+#   goes to stderr, so the caller's stdout carries only the path. Under a lock
+#   per peer: tests in parallel (pytest-xdist) may ask for the same peer at once.
 peer_venv() {
-  local module=$2 root=$PEERS/$1 python=${PYTHON:-python3.11}
+  local module=$2 root=$PEERS/$1 python=${PYTHON:-python3.11} lock
   shift 2
   command -v "$python" >/dev/null 2>&1 || python=python3
+  mkdir -p "$PEERS"
+  exec {lock}>"$root.lock"
+  flock "$lock"
   if [ ! -f "$root/.installed" ] || ! "$root/bin/python" -c "import $module" 2>/dev/null; then
     rm -rf "$root"
-    mkdir -p "$PEERS"
     "$python" -m venv "$root" >&2
     "$root/bin/pip" install -q --disable-pip-version-check "$@" >&2
     "$root/bin/python" -c "import $module" >&2
     touch "$root/.installed"
   fi
+  exec {lock}>&-
   echo "$root"
 }

@@ -10,6 +10,10 @@ version=5.16.0
 root=${TASKSTATUS_PEERS:-$HOME/.cache/taskstatus/peers}/prism-$version
 bin=$root/node_modules/.bin/prism
 command -v npm >/dev/null 2>&1 || { echo "prism.sh: npm is required (Debian: apt-get install npm)" >&2; exit 1; }
+# one install at a time: tests in parallel (pytest-xdist) may ask for it at once
+mkdir -p "$(dirname "$root")"
+exec 9>"$root.lock"
+flock 9
 if [ ! -x "$bin" ] || ! "$bin" --version >/dev/null 2>&1; then
   rm -rf "$root"
   mkdir -p "$root"

@@ -19,6 +19,9 @@ src=$repo/tests/peers/vcsim
 cache=${TASKSTATUS_PEERS:-$HOME/.cache/taskstatus/peers}
 marker=$cache/vcsim.skipped
 mkdir -p "$cache"
+# one build at a time: tests in parallel (pytest-xdist) may ask for it at once
+exec 9>"$cache/vcsim.lock"
+flock 9
 rm -f "$marker"
 
 skip() {
