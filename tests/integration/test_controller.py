@@ -113,8 +113,8 @@ def test_module_defaults_environment_fallbacks_and_no_log(csim, tmp_path):
 
 
 def test_progress_lines_while_the_wait_runs(csim, tmp_path):
-    good = csim.create_tasks("bmc1", 1, scenario="success", duration=6)[0]
-    bad = csim.create_tasks("bmc1", 1, scenario="fail", duration=4)[0]
+    good = csim.create_tasks("bmc1", 1, scenario="success", duration=6, hold=True)[0]
+    bad = csim.create_tasks("bmc1", 1, scenario="fail", duration=4, hold=True)[0]
     conn = csim.connection("bmc1")
     args = dict(conn, task_ids=[good["id"], bad["id"]], interval=0.3, timeout=60, progress_interval=1)
     tasks = [{"name": "Wait", "taskstatus.infra.task_wait": args, "ignore_errors": True}]
@@ -129,8 +129,8 @@ def test_progress_lines_while_the_wait_runs(csim, tmp_path):
     assert out.index("[bmc1] task_wait:") < out.index("fatal: [bmc1]")
 
     # default verbosity: heartbeats and failures, no changes
-    good = csim.create_tasks("bmc1", 1, scenario="success", duration=6)[0]
-    bad = csim.create_tasks("bmc1", 1, scenario="fail", duration=4)[0]
+    good = csim.create_tasks("bmc1", 1, scenario="success", duration=6, hold=True)[0]
+    bad = csim.create_tasks("bmc1", 1, scenario="fail", duration=4, hold=True)[0]
     tasks[0]["taskstatus.infra.task_wait"]["task_ids"] = [good["id"], bad["id"]]
     proc = play(tmp_path, tasks, verbosity=0)
     out = proc.stdout + proc.stderr
@@ -142,7 +142,7 @@ def test_progress_lines_are_job_events_before_the_result_under_ansible_runner(cs
     import ansible_runner  # noqa: PLC0415 - the dev venv has it (AWX/AAP run playbooks through it)
 
     # long enough to be still running when ansible-runner has started ansible-playbook on a loaded machine
-    made = csim.create_tasks("bmc1", 1, scenario="success", duration=15)[0]
+    made = csim.create_tasks("bmc1", 1, scenario="success", duration=5, hold=True)[0]
     conn = csim.connection("bmc1")
     private = tmp_path / "runner"
     (private / "project").mkdir(parents=True)

@@ -126,7 +126,7 @@ def test_a_long_wait_survives_token_expiries_and_a_429_storm(fsim, ansible):
     """A 3-hour wait is six 30-minute tokens: here a token lives 0.25 s and the wait polls for ~5 s,
     after ~3 s of 429s (the login gets three in a row: two waited out in the client, one by the waiter)."""
     fsim.fmc("config", {"token_lifetime": 0.25})
-    task_id = fsim.create_tasks("fmc", 1, kind="firmware_update", duration=10.0)[0]["id"]
+    task_id = fsim.create_tasks("fmc", 1, kind="firmware_update", duration=10.0, hold=True)[0]["id"]
     fsim.control("fmc", "config", {"burst": {"status": 429, "count": 3, "retry_after": 1}})
     args = fsim.connection("fmc", task_ids=[task_id], interval=0.2, timeout=60, max_interval=1)
     result, _proc = ansible.module("task_wait", args)

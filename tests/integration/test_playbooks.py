@@ -130,8 +130,8 @@ def test_config_export_starts_exports_and_waits_for_every_running_export(fleet, 
     others = [name for name in DEVICES if name not in ("lxca", "idrac") + FMC_HOSTS]
     made = {}
     for name in others:
-        # still running when the role looks, even when ansible-playbook starts slowly on a loaded machine
-        made[name] = fleet.create_tasks(name, 1, kind="config_export", duration=40)[0]
+        # still there when the role looks, however slowly ansible-playbook starts: its clock waits for its first read
+        made[name] = fleet.create_tasks(name, 1, kind="config_export", duration=3, hold=True)[0]
     proc = run(ansible, fleet, "config_export.yml", {"rollout_wait_interval": 0.5, "rollout_wait_timeout": 60})
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr

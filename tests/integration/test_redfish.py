@@ -9,7 +9,7 @@ from harness import PASSWORD, clean
 
 
 def test_wait_for_tasks_given_as_id_task_uri_and_monitor(sim, ansible):
-    made = sim.create_tasks("bmc", 3, scenario="success", duration=10)  # outlasts a slow playbook start
+    made = sim.create_tasks("bmc", 3, scenario="success", duration=3, hold=True)  # clocks start at the first read
     ids = [made[0]["id"], made[1]["task_uri"], made[2]["monitor_uri"]]
     result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=ids, interval=0.5, timeout=30))
     assert not result.get("failed"), result
@@ -87,8 +87,8 @@ def test_timeout_fails_and_returns_the_partial_result(sim, ansible):
 
 def test_survives_the_bmc_rebooting_during_its_firmware_update(sim, ansible):
     sim.control("bmc", "config", {"reboot_seconds": 2})
-    # The reboot comes at 55 % of the duration: well after the module has logged in, even on a loaded machine.
-    task = sim.create_tasks("bmc", 1, scenario="reboot", duration=16)[0]
+    # The reboot comes at 55 % of the duration, counted from the module's first read of the task (hold).
+    task = sim.create_tasks("bmc", 1, scenario="reboot", duration=6, hold=True)[0]
     result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
                                                      interval=0.5, timeout=60, unreachable_timeout=30))
     assert not result.get("failed"), result
@@ -101,8 +101,8 @@ def test_survives_the_bmc_rebooting_during_its_firmware_update(sim, ansible):
 
 def test_outage_longer_than_unreachable_timeout_fails_clearly(sim, ansible):
     sim.control("bmc", "config", {"reboot_seconds": 8})
-    # The reboot comes at half the duration, after the module has seen the task running.
-    task = sim.create_tasks("bmc", 1, scenario="reboot", duration=20)[0]
+    # The reboot comes at half the duration, counted from the module's first read: it has seen the task running.
+    task = sim.create_tasks("bmc", 1, scenario="reboot", duration=8, hold=True)[0]
     result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["id"]],
                                                      interval=0.5, max_interval=1, timeout=60, unreachable_timeout=2))
     clean(result)
@@ -209,7 +209,7 @@ def test_cimc_firmware_update_through_its_oem_status(sim, ansible):
 def test_task_monitor_deleted_after_completion(sim, ansible):
     # A task monitor that answers 204 once and then 404 is a success when the 204 is seen...
     # (long enough that the first read sees it running: a 204 at the first read, with its Task gone, proves nothing)
-    task = sim.create_tasks("bmc", 1, scenario="delete", duration=8)[0]
+    task = sim.create_tasks("bmc", 1, scenario="delete", duration=2, hold=True)[0]
     result, _proc = ansible.module("task_wait", dict(sim.connection("bmc"), task_ids=[task["monitor_uri"]],
                                                      interval=0.3, timeout=30))
     assert not result.get("failed"), result["msg"]

@@ -121,7 +121,7 @@ def test_example_vlcm_remediation_playbook(vsim, ansible):
 
 
 def test_filters_through_the_action_group(vsim, ansible, tmp_path):
-    applying = ids_of(vsim, "old", 3, duration=20, kind="firmware_update")  # outlasts a slow playbook start
+    applying = ids_of(vsim, "old", 3, duration=3, kind="firmware_update", hold=True)  # starts at its first read
     ids_of(vsim, "old", 1, duration=30, kind="other")  # a compliance scan: another operation, not waited for
     result_file = tmp_path / "filters.json"
     proc = ansible.playbook("vsphere_filters.yml", {"connection": vsim.connection("old"), "result_file": str(result_file)})

@@ -118,8 +118,21 @@ class SimTask:
         self.created = time.monotonic() - started_ago
         self.created_wall = time.time() - started_ago
         self.final_served = False  # scenario delete: the monitor's one 204 was given
+        self.held = False  # its clock starts at the first read of it (tests that must not race a slow start)
+
+    def hold(self):
+        self.held = True
+
+    def release(self):
+        """Start the clock now (the first request that names this task)."""
+        if self.held:
+            self.held = False
+            self.created = time.monotonic()
+            self.created_wall = time.time()
 
     def elapsed(self, now=None):
+        if self.held:
+            return 0.0
         return (time.monotonic() if now is None else now) - self.created
 
     def progress(self, now=None):
@@ -142,6 +155,18 @@ class SimTask:
 # --------------------------------------------------------------------------
 # HTTP plumbing
 # --------------------------------------------------------------------------
+
+
+def _strings(value, depth=0):
+    """Every string in a JSON value (bounded depth)."""
+    if isinstance(value, str):
+        yield value
+    elif depth < 6 and isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif depth < 6 and isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
 
 
 class Request:
@@ -867,10 +892,38 @@ class Device:
 
     # ---- request path ----------------------------------------------------
 
+    def create_task(self, kwargs):
+        """A task from a checked /_sim/tasks spec; with ``hold`` its clock waits for the first read of it."""
+        kwargs = dict(kwargs)
+        hold = kwargs.pop("hold", False)
+        made = self.platform.create_task(**kwargs)
+        if hold:
+            with self.lock:
+                task = self.tasks.get(str(made["id"]))
+                if task is not None:
+                    task.hold()
+        return made
+
+    def _release_held(self, req):
+        """Start the clock of every held task that this request names (a path segment or a query value)."""
+        held = [t for t in self.tasks.values() if t.held]
+        if not held:
+            return
+        names = set(req.segments()) | {v for _k, v in urllib.parse.parse_qsl(req.query_string, keep_blank_values=True)}
+        if req.body:
+            try:
+                names.update(_strings(req.json()))  # vSphere lists many tasks by id in a POST body
+            except ValueError:
+                pass
+        for task in held:
+            if task.id in names:
+                task.release()
+
     def handle(self, req):
         if req.path == "/_sim" or req.path.startswith("/_sim/"):
             return control(self, req)
         with self.lock:
+            self._release_held(req)
             self.stats.count(req.method, req.path)
             burst = self._take_burst()
             rule = None if burst else self._take_responder(req)
@@ -1030,7 +1083,7 @@ def _check_respond(value):
 # Control API: /_sim/* (no auth, JSON, not counted)
 # --------------------------------------------------------------------------
 
-TASK_SPEC_KEYS = ("scenario", "duration", "kind", "id", "started_ago", "name")
+TASK_SPEC_KEYS = ("scenario", "duration", "kind", "id", "started_ago", "name", "hold")
 
 
 def check_task_spec(spec, device):
@@ -1051,6 +1104,8 @@ def check_task_spec(spec, device):
     if task_id is not None and (not isinstance(task_id, str) or not task_id):
         raise ConfigError("id must be a non-empty string")
     started_ago = _number("started_ago", spec.get("started_ago", 0))
+    if not isinstance(spec.get("hold", False), bool):
+        raise ConfigError("hold must be true or false")
     return {
         "scenario": scenario,
         "duration": duration,
@@ -1058,6 +1113,7 @@ def check_task_spec(spec, device):
         "task_id": task_id,
         "started_ago": started_ago,
         "name": spec.get("name"),
+        "hold": spec.get("hold", False),
     }
 
 
@@ -1067,7 +1123,8 @@ def control(device, req):
     GET  /_sim/stats    sessions_open/created/deleted/expired, requests_total,
                         requests {"<METHOD> <path>": n}, logins_failed, reboots
     POST /_sim/reset    stats, sessions, tasks, settings, burst, respond: as at start
-    POST /_sim/tasks    {"scenario", "duration", "kind", "id"?, "started_ago"?, "name"?}
+    POST /_sim/tasks    {"scenario", "duration", "kind", "id"?, "started_ago"?, "name"?, "hold"?}
+                        (hold: the task's clock starts at the first request that names it)
                         -> 201 {"id", "task_uri", "monitor_uri"}; 409 on a taken id
     GET  /_sim/tasks    every task with its phase/percent (debugging)
     GET|POST /_sim/config  settings (KNOBS), burst, respond, reboot_now
@@ -1102,7 +1159,8 @@ def control(device, req):
                 resp.after = lambda: [f() for f in after]
             return resp
         if route == "/_sim/tasks" and req.method == "POST":
-            return json_response(201, device.platform.create_task(**check_task_spec(body(), device)))
+            kwargs = check_task_spec(body(), device)
+            return json_response(201, device.create_task(kwargs))
         if route == "/_sim/tasks" and req.method == "GET":
             return json_response(200, device.platform.list_tasks_debug())
         if route in ("/_sim", "/_sim/info") and req.method == "GET":
@@ -1544,7 +1602,7 @@ class Simulator:
             plans.append((device, kwargs))
         made = {}
         for device, kwargs in plans:
-            made[device.name] = [device.platform.create_task(**kwargs) for _index in range(count)]
+            made[device.name] = [device.create_task(kwargs) for _index in range(count)]
         return {"created": count * len(plans), "tasks": made}
 
     def fleet_reset(self, names=None):
