@@ -903,9 +903,9 @@ def check_knob(key, value):
     if key == "retry_after":
         return _number(key, value, integer=True)
     if key in ("sse", "sse_garbage", "sse_logout_closes"):
-        if value is not None and not isinstance(value, bool):
-            raise ConfigError("%s must be true or false" % key)
-        return bool(value) if key != "sse" else value
+        if not isinstance(value, bool) and not (key == "sse" and value is None):
+            raise ConfigError("%s must be true or false%s" % (key, " or null" if key == "sse" else ""))
+        return value
     if key == "sse_path":
         if value is not None and not (isinstance(value, str) and value.startswith("/") and "?" not in value):
             raise ConfigError("sse_path must be null or a path starting with /")

@@ -262,7 +262,7 @@ def event_message(name, *args):
 # $filter of an event stream (DSP0266 "Server-sent events"): the properties this service filters on, as
 # EventService.SSEFilterPropertiesSupported says; eq/ne, and/or/not, parentheses.
 SSE_FILTER_SUPPORTED = {"EventFormatType": True, "MessageId": True, "RegistryPrefix": True, "ResourceType": False,
-                        "OriginResource": False, "EventType": False, "MetricReportDefinition": False,
+                        "OriginResource": False, "MetricReportDefinition": False,
                         "SubordinateResources": False}
 FILTER_TOKEN = re.compile(r"\s*(?:(\()|(\))|'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_.]*))")
 # Properties a push subscription may carry (EventDestination); others: 400 PropertyUnknown.
