@@ -583,7 +583,8 @@ class EventStream:
     The platform makes it (``admit_check``: a callable run under the device
     lock that returns a refusal Response or None; ``accept``: record -> bool,
     the stream's filter; ``render``: (event id, record) -> the event's bytes).
-    It waits in one ``select()`` on its socket and a wake-up socket pair:
+    It waits in one ``poll()`` (not ``select()``: a fleet's descriptors pass 1024) on its socket and a
+    wake-up socket pair:
     new events, a close, the client going away, or the next heartbeat. No
     event and no heartbeat due: no CPU.
     """
@@ -654,6 +655,9 @@ class EventStream:
             drop_after = device.config["sse_drop_after"]
             garbage = device.config["sse_garbage"]
         closing = None
+        poller = select.poll()
+        poller.register(self._conn.fileno(), select.POLLIN)
+        poller.register(self._wake_r.fileno(), select.POLLIN)
         try:
             if garbage:
                 chunk(b"data: this is not JSON {\n\n")
@@ -679,14 +683,14 @@ class EventStream:
                     chunk(b": keep-alive\n\n")
                     next_beat = now + heartbeat
                     continue
-                readable, _w, _x = select.select([self._conn, self._wake_r], [], [], next_beat - now)
-                if self._wake_r in readable:
+                ready = dict(poller.poll(max(1, int((next_beat - now) * 1000))))
+                if self._wake_r.fileno() in ready:
                     try:
                         while self._wake_r.recv(4096):
                             pass
                     except (BlockingIOError, OSError):
                         pass
-                if self._conn in readable and self._gone():
+                if self._conn.fileno() in ready and self._gone():
                     closing = "gone"
                     break
             if closing == "end":
