@@ -1438,7 +1438,8 @@ def control(device, req):
     """The control API, on every device's port, no auth, JSON, not counted in stats.
 
     GET  /_sim/stats    sessions_open/created/deleted/expired, requests_total,
-                        requests {"<METHOD> <path>": n}, logins_failed, reboots
+                        requests {"<METHOD> <path>": n}, logins_failed, reboots,
+                        sse_open (event streams open now), sse_opened, sse_refused
     POST /_sim/reset    stats, sessions, tasks, settings, burst, respond: as at start
     POST /_sim/tasks    {"scenario", "duration", "kind", "id"?, "started_ago"?, "name"?, "hold"?}
                         (hold: the task's clock starts at the first request that names it)

@@ -53,6 +53,13 @@ Vendor flavours (one class each, picked by the device's ``vendor``):
   Completed; after the reboot ``/redfish/v1/UpdateService/FirmwareInventory/<id>``
   (the Manager's ``Links.ActiveSoftwareImage``) shows the new version.
 
+Every flavour has an EventService (push subscriptions kept, never delivered);
+generic, dell and openbmc stream TaskEvent messages as Server-Sent Events
+(``ServerSentEventUri``: bmcweb's ``/redfish/v1/EventService/SSE``, 10 streams;
+iDRAC's ``/redfish/v1/SSE``, 2 streams), with ``$filter`` on RegistryPrefix,
+MessageId and EventFormatType, Last-Event-ID replay and heartbeats; knobs
+``sse*`` (core.DEFAULTS), docs/simulator-fidelity.md "Server-Sent Events".
+
 Task payloads are checked against Task.v1_7_4.json by the unit tests; every
 answer of every flavour passes DMTF's validators against the CSDL schemas in
 tests/data/redfish/csdl.
