@@ -1050,8 +1050,8 @@ class RedfishPlatform(Platform):
         if not body["Destination"].startswith(("http://", "https://")):
             return self.error_response(400, None, "PropertyValueNotInList", [body["Destination"], "Destination"])
         if body.get("EventFormatType", "Event") != "Event":
-            return self.error_response(400, None, "PropertyValueNotInList", [body["EventFormatType"],
-                                                                           "EventFormatType"])
+            return self.error_response(400, None, "PropertyValueNotInList",
+                                       [body["EventFormatType"], "EventFormatType"])
         for key in ("RegistryPrefixes", "MessageIds", "ResourceTypes"):
             if key in body and not (isinstance(body[key], list) and all(isinstance(v, str) for v in body[key])):
                 return self.error_response(400, None, "PropertyValueTypeError", [json.dumps(body[key]), key])
