@@ -130,7 +130,9 @@ class Fleet:
                         self._schedule(self.clock() + (0.0 if target.rewake else pause), target)
                     target.rewake = False
                     self.running -= 1
-                    self.cond.notify_all()
+                    if not self.due and self.running == 0:
+                        self.cond.notify_all()  # the last one: every worker returns
+                    # else _schedule woke one worker for the entry it added (no herd of 50 per poll)
 
     # One target ---------------------------------------------------------------
     def _step(self, target):

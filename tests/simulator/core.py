@@ -852,7 +852,7 @@ DEFAULTS = {
     "sse_drop_after": None,  # cut every stream after this many events
     "sse_garbage": False,  # every stream starts with a data: line that is not JSON
     "sse_refuse": None,  # answer every open with this HTTP status
-    "sse_logout_closes": True,  # deleting a session closes the streams opened with it
+    "sse_logout_closes": False,  # DSP0266: ending a session does not end its streams (true: it does)
 }
 KNOBS = tuple(DEFAULTS)
 

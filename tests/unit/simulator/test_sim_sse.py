@@ -410,7 +410,7 @@ def test_bad_knobs(client, changes):
 
 def test_session_delete_closes_its_streams(client, streams, wait):
     c = client("gen")
-    c.config(sse_heartbeat=0.2)
+    c.config(sse_heartbeat=0.2, sse_logout_closes=True)  # not DSP0266's default, as some BMCs do
     token, location = c.login()
     mine = streams(c, SSE, auth=False, headers={"X-Auth-Token": token})
     basic = streams(c, SSE)  # Basic credentials: no session
