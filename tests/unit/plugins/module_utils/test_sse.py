@@ -179,7 +179,7 @@ def test_stop_ends_a_read_that_blocks(stream_of):
     events = []
     thread = threading.Thread(target=stream.run, args=(events.append,), daemon=True)
     thread.start()
-    for _ in range(200):
+    for _attempt in range(200):
         if stream.opens:
             break
         time.sleep(0.02)
