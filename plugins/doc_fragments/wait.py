@@ -52,6 +52,19 @@ options:
     type: list
     elements: str
     default: [failed, cancelled]
+  push:
+    description:
+      - V(auto) uses push where the manager offers it. A Redfish service whose EventService names a
+        C(ServerSentEventUri) (OpenBMC's bmcweb, Dell iDRAC9, Lenovo XCC) streams task events; one stream is
+        opened per manager and every task event makes the wait read its tasks at once, so a finished task is
+        seen within a fraction of a second instead of up to O(interval) late. The task resource stays the one
+        source of truth, and O(interval) goes on as a slow safety poll (events can be lost).
+      - A refused stream (the iDRAC allows two at a time), a stream error or garbage falls back to plain polling,
+        with a warning. The stream is closed at the end of the wait, like the session.
+      - V(never) only polls.
+    type: str
+    default: auto
+    choices: [auto, never]
   allow_empty:
     description:
       - With O(filters), what to do when no task matches when the module starts.

@@ -36,6 +36,10 @@ class Target:
         self.waiter = None
         self.ids = params.get("task_ids")
         self.result = None
+        self.push = None
+        self.gen = 0  # schedule entries of an older generation are stale (a pushed event rescheduled it)
+        self.busy = False
+        self.rewake = False  # an event came during a step: poll again at once
         self.lock = threading.Lock()  # one step at a time, and no logout during a step
 
 
@@ -47,7 +51,7 @@ class Fleet:
     """
 
     def __init__(self, targets, open_target, select, finish, concurrency=50, fail_fast=False, check_mode=False,
-                 progress=None, clock=time.monotonic):
+                 progress=None, clock=time.monotonic, start_push=None):
         self.targets = targets
         self.open_target = open_target
         self.select = select
@@ -57,9 +61,10 @@ class Fleet:
         self.check_mode = check_mode
         self.progress = progress
         self.clock = clock
+        self.start_push = start_push  # start_push(target, wake) -> a started Push, or None
         self.cancelled = threading.Event()
         self.cond = threading.Condition()
-        self.due = []  # heap of (time, seq, target)
+        self.due = []  # heap of (time, seq, generation, target)
         self.seq = 0
         self.running = 0
         self.threads = []
@@ -67,9 +72,23 @@ class Fleet:
     # The schedule ---------------------------------------------------------
     def _push(self, when, target):
         with self.cond:
-            self.seq += 1
-            heapq.heappush(self.due, (when, self.seq, target))
-            self.cond.notify()
+            self._schedule(when, target)
+
+    def _schedule(self, when, target):
+        self.seq += 1
+        heapq.heappush(self.due, (when, self.seq, target.gen, target))
+        self.cond.notify()
+
+    def wake(self, target):
+        """A task event for ``target`` (push): poll it now instead of at its next interval."""
+        with self.cond:
+            if target.result is not None:
+                return
+            if target.busy:
+                target.rewake = True
+                return
+            target.gen += 1
+            self._schedule(self.clock(), target)
 
     def _take(self):
         """The next due target, or None when the fleet is done (or cancelled)."""
@@ -83,13 +102,17 @@ class Fleet:
                         return None
                     self.cond.wait(JOIN_SLICE)
                     continue
-                when, _seq, target = self.due[0]
+                when, _seq, gen, target = self.due[0]
+                if gen != target.gen:
+                    heapq.heappop(self.due)  # stale: a pushed event scheduled it again
+                    continue
                 wait = when - self.clock()
                 if wait > 0:
                     self.cond.wait(min(wait, JOIN_SLICE))
                     continue
                 heapq.heappop(self.due)
                 self.running += 1
+                target.busy = True
                 return target
 
     def _worker(self):
@@ -102,9 +125,10 @@ class Fleet:
                 pause = self._step(target)
             finally:
                 with self.cond:
+                    target.busy = False
                     if pause is not None:  # back in the schedule before this one counts as idle
-                        self.seq += 1
-                        heapq.heappush(self.due, (self.clock() + pause, self.seq, target))
+                        self._schedule(self.clock() + (0.0 if target.rewake else pause), target)
+                    target.rewake = False
                     self.running -= 1
                     self.cond.notify_all()
 
@@ -127,6 +151,9 @@ class Fleet:
                 outcome, pause = target.waiter.step(target.ids)
                 if outcome is not None:
                     return self._end(target, outcome)
+                if target.push is None and self.start_push is not None and not target.waiter.errors_in_a_row:
+                    # After the first poll that got an answer: one stream per manager, its events wake it.
+                    target.push = self.start_push(target, lambda: self.wake(target)) or False
                 return pause
             except WaitAborted as exc:
                 return self._end(target, exc)
@@ -151,6 +178,8 @@ class Fleet:
         return None
 
     def _close(self, target):
+        if target.push:
+            target.push.stop()
         if target.adapter is not None:
             target.adapter.close()
 

@@ -20,6 +20,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import Ta
 from ansible_collections.taskstatus.infra.plugins.module_utils._fleet import Fleet, Target, fleet_summary
 from ansible_collections.taskstatus.infra.plugins.module_utils._platforms import adapter_class
 from ansible_collections.taskstatus.infra.plugins.module_utils._progress import Progress
+from ansible_collections.taskstatus.infra.plugins.module_utils._push import Push
 from ansible_collections.taskstatus.infra.plugins.module_utils._spec import (
     fleet_params,
     info_argument_spec,
@@ -82,8 +83,14 @@ def _wait(adapter, params, check_mode, run):
         ids = discover(adapter, params)
         if not ids:
             return _empty(params, adapter, check_mode)
-    outcome = waiter.look_once(ids) if check_mode else waiter.wait(ids)
-    return _wait_result(outcome, params)
+    if check_mode:
+        return _wait_result(waiter.look_once(ids), params)
+    if params["push"] == "auto":
+        def start_push():  # after the first poll: a manager down at the start is waited for as before
+            push = run["push"] = Push(adapter)
+            return push.wake if push.start() else None
+        waiter.start_push = start_push
+    return _wait_result(waiter.wait(ids), params)
 
 
 def _empty(params, adapter, check_mode):
@@ -206,11 +213,15 @@ def execute(params, action, check_mode=False, emit=None, label=None):
                 adapter.check_ids(params.get("task_ids") or [])
                 result = (_wait if waiting else _info)(adapter, params, check_mode, run)
             finally:
+                if run.get("push") is not None:
+                    run["push"].stop()  # a stream is closed like a session, before it
                 if adapter is not None:
                     adapter.close()
         except (Exception, WaitCancelled, KeyboardInterrupt) as exc:  # noqa: BLE001 - the edge never raises
             result = _judged(exc, run.get("waiter"), deadline, params, waiting)
     warnings = list(adapter.notes) if adapter is not None else []
+    if run.get("push") is not None and run["push"].note():
+        warnings.append(run["push"].note())
     if adapter is not None and getattr(adapter.http.limiter, "note", None):
         warnings.append(adapter.http.limiter.note)
     secrets = set(adapter.secrets) if adapter is not None else set()
@@ -225,6 +236,9 @@ def _execute_fleet(params, check_mode, emit):
         return dict(changed=False, failed=True, msg=str(exc), tasks=[], elapsed=0.0, polls=0, timed_out=False,
                     targets={}), [], set()
     deadline = Deadline(params["timeout"])
+    # A session and (with push) a stream per manager, in one process: 1000 managers need more than the usual
+    # 1024 open files.
+    _allow_files(len(targets) * (2 if params["push"] == "auto" else 1) + 64)
     progress = Progress(emit, params["progress_interval"], label="task_wait (%d managers)" % len(targets)) \
         if emit is not None else None
 
@@ -252,8 +266,14 @@ def _execute_fleet(params, check_mode, emit):
         result.update(platform=target.params["platform"], host=target.params["host"])
         return result
 
+    def start_push(target, on_wake):
+        push = Push(target.adapter, on_wake=on_wake)
+        push.start()
+        return push  # started or not: its note says why push could not be used
+
     fleet = Fleet(targets, open_target, select, finish, concurrency=params["concurrency"],
-                  fail_fast=params["fail_fast"], check_mode=check_mode, progress=progress)
+                  fail_fast=params["fail_fast"], check_mode=check_mode, progress=progress,
+                  start_push=start_push if params["push"] == "auto" else None)
     interrupted = None
     with _Signals():
         try:
@@ -261,6 +281,18 @@ def _execute_fleet(params, check_mode, emit):
         except (WaitCancelled, KeyboardInterrupt) as exc:
             interrupted = exc
     return _fleet_result(targets, deadline, params, check_mode, interrupted)
+
+
+def _allow_files(wanted):
+    """Raise the soft limit of open files towards ``wanted`` (never above the hard limit)."""
+    try:
+        import resource  # pylint: disable=import-outside-toplevel  # POSIX only
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE,
+                               (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def _fleet_result(targets, deadline, params, check_mode, interrupted):
@@ -274,6 +306,8 @@ def _fleet_result(targets, deadline, params, check_mode, interrupted):
             tasks.append(dict(task, manager=target.name))
         if target.adapter is not None:
             warnings.extend("%s: %s" % (target.name, note) for note in target.adapter.notes)
+        if target.push and target.push.note():
+            warnings.append("%s: %s" % (target.name, target.push.note()))
             secrets.update(target.adapter.secrets)
     result = dict(changed=False, targets=dict((t.name, t.result) for t in targets), summary=counts, tasks=tasks,
                   elapsed=round(deadline.elapsed(), 3), polls=sum(t.result.get("polls", 0) for t in targets),

@@ -94,6 +94,7 @@ def wait_argument_spec():
         unreachable_timeout=dict(type="float", default=900.0),
         allow_empty=dict(type="bool", default=False),
         progress_interval=dict(type="float", default=60.0),
+        push=dict(type="str", default="auto", choices=["auto", "never"]),
         targets=dict(type="list", elements="dict", options=target_argument_spec()),
         concurrency=dict(type="int", default=50),
         fail_fast=dict(type="bool", default=False),

@@ -71,7 +71,7 @@ class WaitAborted(TaskStatusError):
 class Waiter:
     def __init__(self, adapter, deadline, interval=10.0, max_interval=60.0, until="all",
                  states=None, fail_on=DEFAULT_FAIL_ON, unreachable_timeout=900.0,
-                 sleep=time.sleep, observer=None):
+                 sleep=time.sleep, observer=None, wake=None):
         self.adapter = adapter
         self.deadline = deadline
         self.interval = float(interval)
@@ -82,6 +82,8 @@ class Waiter:
         self.unreachable_timeout = float(unreachable_timeout)
         self.sleep = sleep
         self.observer = observer
+        self.wake = wake  # a threading.Event a pushed task event sets: poll at once instead of sleeping on
+        self.start_push = None  # called once after the first poll that got an answer: returns a wake Event or None
         self.polls = 0
         self.tasks = []
         self.last_error = None
@@ -117,7 +119,14 @@ class Waiter:
             outcome, pause = self.step(task_ids)
             if outcome is not None:
                 return outcome
-            self.sleep(pause)
+            if self.start_push is not None and not self.errors_in_a_row:
+                start, self.start_push = self.start_push, None
+                self.wake = start() or self.wake
+            if self.wake is None:
+                self.sleep(pause)
+            else:
+                self.wake.wait(pause)
+                self.wake.clear()
 
     def step(self, task_ids):
         """One poll: ``(outcome, None)`` when the wait is over, else ``(None, seconds to the next poll)``.

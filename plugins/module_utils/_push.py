@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, taskstatus.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Push where the manager offers it: a task event makes a wait read its tasks at once.
+
+A Redfish service whose EventService names a ``ServerSentEventUri`` pushes TaskEvent messages; one stream
+per manager is opened (with a ``$filter`` the service supports, by _sse.py) and each task event wakes the
+wait, which then reads its tasks: the task resource stays the one source of truth, and the wait's own
+interval goes on as a slow safety poll (events can be lost). Any refusal, stream limit (the iDRAC allows
+two streams) or error ends the stream, and the wait simply polls. The stream is closed like a session, at
+the end of the wait whatever ended it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ansible_collections.taskstatus.infra.plugins.module_utils._errors import TaskStatusError
+from ansible_collections.taskstatus.infra.plugins.module_utils._sse import EventStream, discover
+
+JOIN_TIMEOUT = 15.0  # s to wait for the stream's thread after stop() (its socket is shut at once)
+
+
+class Push:
+    """The push side of one manager's wait: ``start()`` after login, ``wake`` is set on task events."""
+
+    def __init__(self, adapter, wake=None, on_wake=None):
+        self.adapter = adapter
+        self.wake = wake or threading.Event()
+        self.on_wake = on_wake
+        self.stream = None
+        self.thread = None
+        self.events = 0
+        self.failed = None  # why push could not start (the EventService could not be read)
+
+    def start(self):
+        """Open the stream when the manager offers one; True when it was started.
+
+        Never raises: a manager whose EventService cannot be read is polled, as one without it.
+        """
+        if self.adapter.platform != "redfish":
+            return False
+        try:
+            endpoint = discover(self.adapter)
+        except TaskStatusError as exc:
+            self.failed = exc.message
+            return False
+        if endpoint is None:
+            return False
+        self.stream = EventStream(self.adapter.http, endpoint, credentials=self.adapter.credentials,
+                                  platform=self.adapter.platform)
+        self.thread = threading.Thread(target=self.stream.run, args=(self._event,), name="taskstatus-sse",
+                                       daemon=True)
+        self.thread.start()
+        return True
+
+    def _event(self, event):
+        """In the stream's thread: a task changed state (or events may have been missed): read now."""
+        if event.wakes:
+            self.events += 1
+            self.wake.set()
+            if self.on_wake is not None:
+                self.on_wake()
+
+    @property
+    def live(self):
+        return self.thread is not None and self.thread.is_alive()
+
+    def note(self):
+        """Why push ended early (a line for the warnings), or None."""
+        error = self.stream.error if self.stream is not None else self.failed
+        return None if error is None else "push: the event stream ended (%s); the wait polled instead" % error
+
+    def stop(self):
+        if self.stream is None:
+            return
+        self.stream.stop()
+        if self.thread is not None:
+            self.thread.join(JOIN_TIMEOUT)
