@@ -92,6 +92,33 @@ def test_a_task_going_from_pending_through_running_to_succeeded_gives_one_event_
     assert esim.no_session_left("bmc")
 
 
+def test_with_push_a_pushed_task_event_makes_the_source_read_at_once_and_the_stream_is_closed_at_the_end(esim):
+    # The safety poll (interval) is far longer than the bound of the wait for the events: only the task events
+    # the BMC pushes over its Server-Sent Events stream can make the source read in time.
+    made = esim.create_tasks("bmc", 1, scenario="fail", duration=1.5, hold=True)[0]
+    args = dict(esim.connection("bmc"), interval=3600, push="auto")
+
+    async def scenario():
+        queue = asyncio.Queue()
+        source = asyncio.ensure_future(task_events.main(queue, args))
+        events = await take(queue, lambda events: of(events, made["id"]), source)
+        for _index in range(200):  # the stream is opened right after the first read
+            if esim.stats("bmc")["sse_open"] == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert esim.stats("bmc")["sse_open"] == 1
+        release(esim, "bmc", made)
+        events += await take(queue, finished(made["id"]), source)
+        await cancel(source)
+        return events
+
+    events = of(run(scenario()), made["id"])
+    assert states(events)[0] == (None, "pending") and states(events)[-1][1] == "failed", events
+    assert [e["previous_state"] for e in events[1:]] == [e["task"]["state"] for e in events[:-1]]
+    stats = esim.stats("bmc")
+    assert stats["sse_open"] == 0 and stats["sse_opened"] == 1 and stats["sessions_open"] == 0, stats
+
+
 def test_kinds_and_states_filter_what_is_reported_and_the_watch_of_task_ids_ends_when_they_finished(esim):
     update_bad = esim.create_tasks("bmc", 1, scenario="fail", duration=1.5, hold=True)[0]
     update_good = esim.create_tasks("bmc", 1, scenario="success", duration=1.5, hold=True)[0]

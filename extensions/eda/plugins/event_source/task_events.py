@@ -246,6 +246,7 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._models import ( 
     missing_task,
 )
 from ansible_collections.taskstatus.infra.plugins.module_utils._platforms import adapter_class  # noqa: E402
+from ansible_collections.taskstatus.infra.plugins.module_utils._push import Push  # noqa: E402
 from ansible_collections.taskstatus.infra.plugins.module_utils._spec import (  # noqa: E402
     CONNECTION_KEYS,
     check_states,
@@ -254,10 +255,6 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._spec import (  #
     validate,
 )
 
-try:
-    from ansible_collections.taskstatus.infra.plugins.module_utils._push import Push  # noqa: E402
-except ImportError:  # a collection without push: polling only
-    Push = None
 
 # pylint: enable=wrong-import-position
 
@@ -301,7 +298,7 @@ class Options:
         self.max_interval = max(params["max_interval"], params["interval"])
         self.kinds = frozenset(params["kinds"] or ())
         self.initial = params["initial"]
-        self.push = params["push"] == "auto" and Push is not None
+        self.push = params["push"] == "auto"
         self.include_raw = params["include_raw"]
         self.error_events = params["error_events"]
 
