@@ -12,7 +12,9 @@ ansible-rulebook finds any collection, with ``ansible-galaxy collection list`` o
 
 import json
 import os
+import re
 import subprocess
+import sys
 import time
 
 import requests
@@ -110,3 +112,81 @@ def test_a_rulebook_runs_a_playbook_with_the_event_when_a_firmware_update_fails(
     assert PASSWORD not in output
     assert sim.no_session_left("bmc")
     print("ansible-rulebook run: %.1f s" % took)
+
+
+def doc_blocks():
+    """The YAML examples of docs/eda.md, by what they are."""
+    with open(os.path.join(REPO, "docs", "eda.md"), encoding="utf-8") as handle:
+        blocks = re.findall(r"```yaml\n(.*?)```", handle.read(), re.S)
+    found = {}
+    for block in blocks:
+        data = yaml.safe_load(block)
+        if isinstance(data, list) and data and "rules" in data[0]:
+            found["rulebook"] = block
+        elif isinstance(data, dict) and data.get("version") == 3:
+            found["decision_environment"] = block
+        elif isinstance(data, dict) and "collections" in data:
+            found["requirements"] = block
+        elif isinstance(data, dict) and "fields" in data:
+            found["credential_input"] = data
+        elif isinstance(data, dict) and "extra_vars" in data:
+            found["credential_injector"] = data
+    assert len(found) == 5, sorted(found)
+    return found
+
+
+def test_the_rulebook_of_docs_eda_md_is_one_ansible_rulebook_accepts_and_its_source_arguments_are_valid(tmp_path):
+    install = subprocess.run([INSTALL], capture_output=True, text=True, timeout=900, check=False)
+    assert install.returncode == 0, "ansible-rulebook could not be installed:\n" + install.stderr[-3000:]
+    bin_dir = install.stdout.strip().splitlines()[-1]
+    blocks = doc_blocks()
+    rulebook = tmp_path / "firmware_failures.yml"
+    rulebook.write_text(blocks["rulebook"])
+    check = ("import sys, yaml\n"
+             "from ansible_rulebook import rules_parser\n"
+             "from ansible_rulebook.validators import Validate\n"
+             "data = yaml.safe_load(open(sys.argv[1]))\n"
+             "Validate.rulebook(data)\n"
+             "sets = rules_parser.parse_rule_sets(data, {})\n"
+             "print(sets[0].sources[0].source_name, [r.name for r in sets[0].rules])\n")
+    proc = subprocess.run([os.path.join(bin_dir, "python"), "-c", check, str(rulebook)], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("taskstatus.infra.task_events "), proc.stdout
+
+    # the source's arguments, as the credential's injector fills them in, pass the source's own checks
+    from ansible_collections.taskstatus.infra.extensions.eda.plugins.event_source import task_events  # noqa: PLC0415
+
+    source = yaml.safe_load(blocks["rulebook"])[0]["sources"][0]["taskstatus.infra.task_events"]
+    injected = blocks["credential_injector"]["extra_vars"]
+    assert set(injected) == {"bmc_username", "bmc_password"}
+    assert {f["id"] for f in blocks["credential_input"]["fields"]} == {"username", "password"}
+    source = dict(source, username="admin", password="secret")
+    options = task_events.parse_args(source)
+    assert [name for name, _params in options.managers] == ["bmc1", "bmc2"]
+
+
+def test_the_decision_environment_of_docs_eda_md_makes_a_build_context_with_the_collection(tmp_path):
+    blocks = doc_blocks()
+    definition = tmp_path / "definition"
+    definition.mkdir()
+    bin_dir = os.path.dirname(sys.executable)
+    build = subprocess.run([os.path.join(bin_dir, "ansible-galaxy"), "collection", "build", REPO, "--output-path",
+                            str(definition), "--force"], capture_output=True, text=True, timeout=300, check=False)
+    assert build.returncode == 0, build.stdout + build.stderr
+    tarball = next(definition.glob("taskstatus-infra-*.tar.gz")).name
+    # the docs name the tarball of the current version
+    assert tarball in blocks["decision_environment"] and tarball in blocks["requirements"], tarball
+    (definition / "decision-environment.yml").write_text(blocks["decision_environment"])
+    (definition / "requirements.yml").write_text(blocks["requirements"])
+    (definition / "bmc-ca.pem").write_text("a CA bundle\n")
+    proc = subprocess.run([os.path.join(bin_dir, "ansible-builder"), "create", "--file",
+                           str(definition / "decision-environment.yml"), "--context", str(tmp_path / "context"),
+                           "--output-filename", "Containerfile"], capture_output=True, text=True, timeout=300,
+                          check=False, env=dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", "")))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    containerfile = (tmp_path / "context" / "Containerfile").read_text()
+    assert "de-minimal-rhel9" in containerfile and "ansible-galaxy collection install" in containerfile
+    assert "introspect" in containerfile  # the collection's requirements.txt (requests) goes into the image
+    assert "COPY _build/certs/bmc-ca.pem /etc/pki/taskstatus/bmc-ca.pem" in containerfile
+    assert (tmp_path / "context" / "_build" / "collections" / tarball).is_file()
