@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime
-import importlib.util
 import logging
 import os
 import sys
@@ -210,21 +209,16 @@ EXAMPLES = r"""
 
 
 def _importable():
-    """Put the collection root on ``sys.path`` when ``ansible_collections.taskstatus.infra`` is not importable.
+    """Put the root of the collection this file belongs to on ``sys.path``.
 
     ansible-rulebook loads a source with ``runpy.run_path``; the collections it finds with ansible-galaxy are not
     on ``sys.path``. This file lies at ``<root>/ansible_collections/taskstatus/infra/extensions/eda/plugins/
-    event_source/``.
+    event_source/``: its own copy of the collection's library is the one it imports, also when another copy is
+    importable too.
     """
-    try:
-        if importlib.util.find_spec("ansible_collections.taskstatus.infra.plugins.module_utils") is not None:
-            return
-    except ImportError:
-        pass
-    here = os.path.abspath(globals().get("__file__") or "")
-    parts = here.split(os.sep)
+    parts = os.path.abspath(globals().get("__file__") or "").split(os.sep)
     if len(parts) > 8 and parts[-8] == "ansible_collections":
-        root = os.sep.join(parts[:-8])
+        root = os.sep.join(parts[:-8]) or os.sep
         if root not in sys.path:
             sys.path.insert(0, root)
 
