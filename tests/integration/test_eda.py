@@ -53,8 +53,7 @@ def test_a_rulebook_runs_a_playbook_with_the_event_when_a_firmware_update_fails(
         "hosts": "all",
         "sources": [{"name": "BMC tasks", "taskstatus.infra.task_events": {
             "platform": "redfish", "host": sim.host("bmc"), "username": "admin", "password": "{{ bmc_password }}",
-            "ca_path": sim.ca, "interval": 0.3, "kinds": ["firmware_update"], "states": ["failed"],
-            "push": "never"}}],
+            "ca_path": sim.ca, "interval": 0.3, "kinds": ["firmware_update"], "states": ["failed"]}}],
         "rules": [{
             "name": "Open a ticket",
             "condition": 'event.task.state == "failed" and event.task.kind == "firmware_update"',
@@ -111,6 +110,7 @@ def test_a_rulebook_runs_a_playbook_with_the_event_when_a_firmware_update_fails(
     assert "Source error" not in output, output[-3000:]
     assert PASSWORD not in output
     assert sim.no_session_left("bmc")
+    assert sim.stats("bmc").get("sse_open", 0) == 0  # push is on by default: a stream, where offered, is closed
     print("ansible-rulebook run: %.1f s" % took)
 
 
