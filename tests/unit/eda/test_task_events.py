@@ -262,6 +262,35 @@ def test_an_unreachable_manager_and_a_refused_login_do_not_stop_the_other_manage
     assert esim.no_session_left("bmc", "bmc2")
 
 
+def test_a_bmc_that_reboots_is_reported_once_then_read_again_with_a_new_session(esim):
+    made = esim.create_tasks("bmc", 1, scenario="success", duration=60, hold=True)[0]
+    args = dict(esim.connection("bmc"), interval=0.2, max_interval=0.4, push="never", request_timeout=5)
+
+    async def scenario():
+        queue = asyncio.Queue()
+        source = asyncio.ensure_future(task_events.main(queue, args))
+        events = await take(queue, lambda events: of(events, made["id"]), source)
+        esim.control("bmc", "config", {"reboot_now": {"seconds": 5}})  # longer than the retries of one request
+        events += await take(queue, lambda events: any("error" in e for e in events), source)
+        for _index in range(200):  # until the BMC answers again (bounded: 200 x 0.1 s)
+            try:
+                esim.stats("bmc")
+                break
+            except requests.ConnectionError:
+                await asyncio.sleep(0.1)
+        late = esim.create_tasks("bmc", 1, scenario="fail", duration=1, started_ago=100)[0]
+        events += await take(queue, finished(late["id"]), source)
+        await cancel(source)
+        return late, events
+
+    late, events = run(scenario())
+    errors = [e["error"] for e in events if "error" in e]
+    assert len(errors) == 1 and errors[0]["fatal"] is False and errors[0]["type"] == "TransientError", errors
+    assert states(of(events, late["id"])) == [(None, "failed")]
+    stats = esim.stats("bmc")
+    assert stats["reboots"] == 1 and stats["sessions_created"] >= 2 and stats["sessions_open"] == 0, stats
+
+
 def test_the_source_fails_when_every_manager_failed_for_good_and_says_why(esim):
     args = dict(esim.connection("bmc"), password="wrong-Passw0rd", interval=0.2, push="never")
 
