@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import secrets
+import select
 import selectors
 import socket
 import ssl
@@ -195,7 +196,7 @@ class Request:
 
 class Response:
     def __init__(self, status, body=b"", headers=None, content_type="application/json", after=None, drop=False,
-                 truncate=None, trickle=0.0):
+                 truncate=None, trickle=0.0, stream=None):
         self.status = int(status)
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -207,6 +208,7 @@ class Response:
         self.drop = drop  # close the connection without answering
         self.truncate = truncate  # send only this many bytes of the body (Content-Length says all), then close
         self.trickle = trickle  # spread the body over this many seconds
+        self.stream = stream  # an EventStream: a long-lived text/event-stream answer instead of the body
 
 
 def json_response(status, obj, headers=None):
@@ -283,9 +285,31 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if resp.drop or device.down:
             self.close_connection = True
             return
+        if resp.stream is not None and self.command == "GET":
+            self._stream(resp)
+            return
         self._write(resp)
         if resp.after is not None:
             resp.after()
+
+    def _stream(self, resp):
+        """A Server-Sent Events answer: admitted (or refused) now, then served on this thread until it ends."""
+        stream = resp.stream
+        refused = stream.admit(self.connection, self.client_address)
+        if refused is not None:
+            self._write(refused)
+            return
+        self.close_connection = True  # the connection ends with the stream
+        try:
+            self.send_response(resp.status)
+            for key, value in resp.headers.items():
+                self.send_header(key, str(value))
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            stream.serve(self.wfile.write)
+        finally:
+            stream.detach()
 
     def _write(self, resp):
         self.send_response(resp.status)
@@ -549,6 +573,262 @@ class _Listener:
 
 
 # --------------------------------------------------------------------------
+# Server-Sent Events
+# --------------------------------------------------------------------------
+
+
+class EventStream:
+    """One open Server-Sent Events answer, served on its connection's thread.
+
+    The platform makes it (``admit_check``: a callable run under the device
+    lock that returns a refusal Response or None; ``accept``: record -> bool,
+    the stream's filter; ``render``: (event id, record) -> the event's bytes).
+    It waits in one ``poll()`` (not ``select()``: a fleet's descriptors pass 1024) on its socket and a
+    wake-up socket pair:
+    new events, a close, the client going away, or the next heartbeat. No
+    event and no heartbeat due: no CPU.
+    """
+
+    def __init__(self, hub, admit_check, accept, render, session_id=None, last_event_id=None, info=None):
+        self.hub = hub
+        self.admit_check = admit_check
+        self.accept = accept
+        self.render = render
+        self.session_id = session_id
+        self.last_event_id = last_event_id
+        self.info = dict(info or {})  # platform data (an EventDestination's id, Context, filter)
+        self.id = None
+        self.cursor = 0
+        self.sent = 0
+        self.closing = None  # None, "end" (a clean end of the stream) or "cut" (the connection cut)
+        self.client = None
+        self._conn = None
+        self._wake_r = self._wake_w = None
+
+    def admit(self, conn, client):
+        """Register with the hub (or refuse: the Response to send instead)."""
+        self._conn = conn
+        self.client = client
+        return self.hub.attach(self)
+
+    def wake(self):
+        try:
+            self._wake_w.send(b"x")
+        except (AttributeError, OSError):  # not served yet, or gone: nothing to wake
+            pass
+
+    def close(self, how="end"):
+        """End the stream: ``end`` sends the last chunk, ``cut`` drops the connection."""
+        with self.hub.device.lock:
+            if self.closing is None:
+                self.closing = how
+        self.wake()
+
+    def detach(self):
+        self.hub.detach(self)
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
+
+    def _gone(self):
+        """Called when the socket is readable: the client closed it (EOF), or sent something, which an SSE
+        client never does (a TLS close_notify); either way the stream is over."""
+        try:
+            socket.socket.recv(self._conn, 1, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            pass
+        return True
+
+    def serve(self, write):
+        """Write events, replays and heartbeats until closed, cut, or the client leaves."""
+        device = self.hub.device
+
+        def chunk(data):
+            write(b"%x\r\n%s\r\n" % (len(data), data))
+
+        with device.lock:
+            self._wake_r, self._wake_w = socket.socketpair()
+            self._wake_r.setblocking(False)
+            heartbeat = device.config["sse_heartbeat"]
+            drop_after = device.config["sse_drop_after"]
+            garbage = device.config["sse_garbage"]
+        closing = None
+        poller = select.poll()
+        poller.register(self._conn.fileno(), select.POLLIN)
+        poller.register(self._wake_r.fileno(), select.POLLIN)
+        try:
+            if garbage:
+                chunk(b"data: this is not JSON {\n\n")
+            next_beat = time.monotonic() + heartbeat
+            while True:
+                with device.lock:
+                    closing = self.closing
+                    pending = [] if closing else self.hub.events_after(self.cursor)
+                for event_id, record in pending:
+                    self.cursor = event_id
+                    if not self.accept(record):
+                        continue
+                    chunk(self.render(event_id, record, self))
+                    self.sent += 1
+                    next_beat = time.monotonic() + heartbeat  # heartbeats fill quiet times only
+                    if drop_after and self.sent >= drop_after:
+                        closing = "cut"
+                        break
+                if closing:
+                    break
+                now = time.monotonic()
+                if now >= next_beat:
+                    chunk(b": keep-alive\n\n")
+                    next_beat = now + heartbeat
+                    continue
+                ready = dict(poller.poll(max(1, int((next_beat - now) * 1000))))
+                if self._wake_r.fileno() in ready:
+                    try:
+                        while self._wake_r.recv(4096):
+                            pass
+                    except (BlockingIOError, OSError):
+                        pass
+                if self._conn.fileno() in ready and self._gone():
+                    closing = "gone"
+                    break
+            if closing == "end":
+                write(b"0\r\n\r\n")
+            elif closing == "cut":
+                try:
+                    socket.socket.shutdown(self._conn, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        except (OSError, ValueError):  # the client went away mid-write, or the socket was shut by a reboot
+            pass
+
+
+class EventHub:
+    """A device's event source: the event buffer, the open streams, and a ticker while anyone listens.
+
+    The ticker (one thread) asks the platform every TICK seconds what changed
+    (``Platform.sse_tick``) and gives each new record the next event id (a
+    counter never reused while the simulator runs). It runs only while a
+    stream is open and LINGER seconds after the last one closes (so a client
+    that reconnects with Last-Event-ID finds what happened meanwhile); an
+    idle device has no ticker.
+    """
+
+    BUFFER = 1000
+    TICK = 0.1
+    LINGER = 60.0
+
+    def __init__(self, device):
+        self.device = device
+        self.streams = {}
+        self.buffer = collections.deque(maxlen=self.BUFFER)
+        self.seq = 0
+        self._stream_seq = 0
+        self._ticker = None
+        self._stop = None
+        self._linger_until = 0.0
+
+    # called with or without the device lock (it is an RLock)
+
+    def attach(self, stream):
+        device = self.device
+        with device.lock:
+            refused = stream.admit_check()
+            if refused is not None:
+                device.stats.sse_refused += 1
+                return refused
+            self._stream_seq += 1
+            stream.id = self._stream_seq
+            stream.cursor = self.seq
+            if stream.last_event_id is not None:
+                stream.cursor = min(stream.last_event_id, self.seq)
+            self.streams[stream.id] = stream
+            device.stats.sse_opened += 1
+            self._start_ticker()
+        return None
+
+    def detach(self, stream):
+        with self.device.lock:
+            if self.streams.pop(stream.id, None) is not None:
+                self._linger_until = time.monotonic() + self.LINGER
+
+    def events_after(self, cursor):
+        if not self.buffer or self.buffer[-1][0] <= cursor:
+            return []
+        return [item for item in self.buffer if item[0] > cursor]
+
+    def close_where(self, predicate, how="end"):
+        with self.device.lock:
+            streams = [s for s in self.streams.values() if predicate(s)]
+        for stream in streams:
+            stream.close(how)
+        return len(streams)
+
+    def close_all(self, how="cut"):
+        return self.close_where(lambda s: True, how)
+
+    def forget(self):
+        """A reboot or reset: every stream cut, the buffer and the ticker gone (ids go on counting)."""
+        with self.device.lock:
+            self.close_all("cut")
+            self.buffer.clear()
+            self._stop_ticker()
+            self.device.platform.sse_forget()
+
+    def stop(self):
+        with self.device.lock:
+            self.close_all("cut")
+            self._stop_ticker()
+
+    def publish(self, records):
+        with self.device.lock:
+            if not records:
+                return
+            for record in records:
+                self.seq += 1
+                self.buffer.append((self.seq, record))
+            streams = list(self.streams.values())
+        for stream in streams:
+            stream.wake()
+
+    # the ticker
+
+    def _start_ticker(self):
+        if self._ticker is not None:
+            return
+        self.device.platform.sse_tick(time.monotonic(), baseline=True)
+        stop = threading.Event()
+        thread = threading.Thread(target=self._tick_loop, args=(stop,), name="sim-sse-" + self.device.name,
+                                  daemon=True)
+        self._ticker, self._stop = thread, stop
+        thread.start()
+
+    def _stop_ticker(self):
+        if self._stop is not None:
+            self._stop.set()
+        self._ticker = self._stop = None
+
+    def _tick_loop(self, stop):
+        device = self.device
+        while not stop.wait(self.TICK):
+            with device.lock:
+                if stop.is_set():
+                    return
+                now = time.monotonic()
+                if device.down or device._stopped or (not self.streams and now >= self._linger_until):
+                    self._stop_ticker()
+                    device.platform.sse_forget()
+                    return
+                try:
+                    records = device.platform.sse_tick(now)
+                except Exception:  # a bug in a platform never kills the device
+                    LOG.exception("%s: event tick failed", device.name)
+                    records = []
+                self.publish(records)
+
+
+# --------------------------------------------------------------------------
 # Devices
 # --------------------------------------------------------------------------
 
@@ -564,6 +844,15 @@ DEFAULTS = {
     "password": "password",
     "latency": 0.0,  # seconds every answer is late (a slow BMC or appliance)
     "session_location": None,  # scheme://authority put before a new session's Location (another spelling)
+    # Server-Sent Events (platforms that push; redfish.py)
+    "sse": None,  # streams offered: None the flavour's habit, true/false
+    "sse_path": None,  # the stream's URI; None the flavour's
+    "sse_heartbeat": 15.0,  # s between ": keep-alive" comments on a quiet stream
+    "sse_max_streams": None,  # open streams at most; None the flavour's
+    "sse_drop_after": None,  # cut every stream after this many events
+    "sse_garbage": False,  # every stream starts with a data: line that is not JSON
+    "sse_refuse": None,  # answer every open with this HTTP status
+    "sse_logout_closes": True,  # deleting a session closes the streams opened with it
 }
 KNOBS = tuple(DEFAULTS)
 
@@ -617,6 +906,23 @@ def check_knob(key, value):
         return _number(key, value, allow_none=True)
     if key == "retry_after":
         return _number(key, value, integer=True)
+    if key in ("sse", "sse_garbage", "sse_logout_closes"):
+        if not isinstance(value, bool) and not (key == "sse" and value is None):
+            raise ConfigError("%s must be true or false%s" % (key, " or null" if key == "sse" else ""))
+        return value
+    if key == "sse_path":
+        if value is not None and not (isinstance(value, str) and value.startswith("/") and "?" not in value):
+            raise ConfigError("sse_path must be null or a path starting with /")
+        return value
+    if key == "sse_heartbeat":
+        return _number(key, value, minimum=0.05)
+    if key in ("sse_max_streams", "sse_drop_after"):
+        return _number(key, value, minimum=1, integer=True, allow_none=True)
+    if key == "sse_refuse":
+        value = _number(key, value, minimum=400, integer=True, allow_none=True)
+        if value is not None and value > 599:
+            raise ConfigError("sse_refuse must be null or a 4xx/5xx status")
+        return value
     if key in ("username", "password"):
         if not isinstance(value, str):
             raise ConfigError("%s must be a string" % key)
@@ -642,6 +948,8 @@ class Stats:
         self.requests = {}
         self.logins_failed = 0
         self.reboots = 0
+        self.sse_opened = 0  # Server-Sent Event streams opened
+        self.sse_refused = 0  # stream opens refused (limit, sse_refuse)
         self.secrets = []  # every token, refresh token and CSRF token handed out (tests look for leaks)
 
     def count(self, method, path):
@@ -676,6 +984,7 @@ class Device:
         self._stopped = False
         self._server = None
         self._timers = set()
+        self.events = EventHub(self)
         self._reset_state()
         cls = platforms[self.platform_name]
         self.vendor = spec.get("vendor") or cls.default_vendor
@@ -719,6 +1028,7 @@ class Device:
         with self.lock:
             self._stopped = True
             self._cancel_timers()
+            self.events.stop()
         self._close_server()
 
     def schedule(self, delay, func, *args):
@@ -754,6 +1064,7 @@ class Device:
             self.stats.reboots += 1
             self.sessions.clear()
             self.platform.rebooting()
+            self.events.forget()  # every stream cut, the event buffer lost
         LOG.info("%s: rebooting for %.1f s", self.name, seconds)
         self._close_server()
         self.schedule(seconds, self._come_back)
@@ -788,6 +1099,7 @@ class Device:
         with self.lock:
             self._cancel_timers()
             was_down = self.down
+            self.events.forget()
             self._reset_state()
             self.platform.reset()
         if was_down:
@@ -854,6 +1166,8 @@ class Device:
             if self.sessions.pop(session_id, None) is None:
                 return False
             self.stats.sessions_deleted += 1
+            if self.config["sse_logout_closes"]:
+                self.events.close_where(lambda stream: stream.session_id == session_id)
             return True
 
     def expire_sessions(self):
@@ -876,6 +1190,9 @@ class Device:
                 "requests": dict(s.requests),
                 "logins_failed": s.logins_failed,
                 "reboots": s.reboots,
+                "sse_open": len(self.events.streams),
+                "sse_opened": s.sse_opened,
+                "sse_refused": s.sse_refused,
                 "secrets": list(s.secrets),
             }
 
@@ -1121,7 +1438,8 @@ def control(device, req):
     """The control API, on every device's port, no auth, JSON, not counted in stats.
 
     GET  /_sim/stats    sessions_open/created/deleted/expired, requests_total,
-                        requests {"<METHOD> <path>": n}, logins_failed, reboots
+                        requests {"<METHOD> <path>": n}, logins_failed, reboots,
+                        sse_open (event streams open now), sse_opened, sse_refused
     POST /_sim/reset    stats, sessions, tasks, settings, burst, respond: as at start
     POST /_sim/tasks    {"scenario", "duration", "kind", "id"?, "started_ago"?, "name"?, "hold"?}
                         (hold: the task's clock starts at the first request that names it)
@@ -1256,6 +1574,14 @@ class Platform:
         """The device goes down for a reboot (called with the device lock held); tasks survive unless a
         platform forgets them here."""
 
+    def sse_tick(self, now, baseline=False):
+        """Event records of what changed since the last tick (device lock held); ``baseline``: only note
+        the present state. A platform that pushes events overrides this."""
+        return []
+
+    def sse_forget(self):
+        """The ticker stops (no listener, a reboot, a reset): forget the state the ticks compared against."""
+
     def handle(self, req):
         raise NotImplementedError
 
@@ -1319,6 +1645,9 @@ FLEET_COUNTERS = (
     "requests_total",
     "logins_failed",
     "reboots",
+    "sse_open",
+    "sse_opened",
+    "sse_refused",
 )
 
 

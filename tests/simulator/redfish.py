@@ -53,6 +53,13 @@ Vendor flavours (one class each, picked by the device's ``vendor``):
   Completed; after the reboot ``/redfish/v1/UpdateService/FirmwareInventory/<id>``
   (the Manager's ``Links.ActiveSoftwareImage``) shows the new version.
 
+Every flavour has an EventService (push subscriptions kept, never delivered);
+generic, dell and openbmc stream TaskEvent messages as Server-Sent Events
+(``ServerSentEventUri``: bmcweb's ``/redfish/v1/EventService/SSE``, 10 streams;
+iDRAC's ``/redfish/v1/SSE``, 2 streams), with ``$filter`` on RegistryPrefix,
+MessageId and EventFormatType, Last-Event-ID replay and heartbeats; knobs
+``sse*`` (core.DEFAULTS), docs/simulator-fidelity.md "Server-Sent Events".
+
 Task payloads are checked against Task.v1_7_4.json by the unit tests; every
 answer of every flavour passes DMTF's validators against the CSDL schemas in
 tests/data/redfish/csdl.
@@ -63,6 +70,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import time
 import urllib.parse
 import uuid
@@ -71,6 +79,7 @@ from .core import (
     KINDS,
     Conflict,
     ConfigError,
+    EventStream,
     Platform,
     Response,
     SimTask,
@@ -90,6 +99,12 @@ SIMPLE_UPDATE = UPDATE_SERVICE + "/Actions/UpdateService.SimpleUpdate"
 FIRMWARE = UPDATE_SERVICE + "/FirmwareInventory"
 DELL_JOBS = ROOT + "/Managers/iDRAC.Embedded.1/Jobs"
 JOBS = ROOT + "/JobService/Jobs"
+EVENT_SERVICE = ROOT + "/EventService"
+SUBSCRIPTIONS = EVENT_SERVICE + "/Subscriptions"
+EVENT_SERVICE_TYPE = "#EventService.v1_10_0.EventService"
+DESTINATION_TYPE = "#EventDestination.v1_14_1.EventDestination"
+EVENT_TYPE = "#Event.v1_7_0.Event"
+SSE_TYPES = ("text/event-stream", "text/*", "*/*")
 TASK_TYPE = "#Task.v1_7_4.Task"
 MESSAGE_TYPE = "#Message.v1_1_1.Message"
 DMTF_SCHEMAS = "https://redfish.dmtf.org/schemas/v1/"
@@ -161,6 +176,21 @@ MESSAGES = {
             "The request failed due to an internal service error.  The service is still operational.",
             "Critical",
         ),
+        "EventSubscriptionLimitExceeded": (
+            "The event subscription failed due to the number of simultaneous subscriptions exceeding the limit of "
+            "the implementation.",
+            "Critical",
+        ),
+        "PropertyMissing": ("The property %1 is a required property and must be included in the request.", "Warning"),
+        "PropertyUnknown": ("The property %1 is not in the list of valid properties for the resource.", "Warning"),
+        "PropertyValueNotInList": (
+            "The value '%1' for the property %2 is not in the list of acceptable values.",
+            "Warning",
+        ),
+        "PropertyValueTypeError": (
+            "The value '%1' for the property %2 is not a type that the property can accept.",
+            "Warning",
+        ),
     },
     "TaskEvent.1.0": {
         "TaskStarted": ("The task with Id '%1' has started.", "OK"),
@@ -200,6 +230,157 @@ def registry_message(key, *args):
         "MessageArgs": args,
         "MessageSeverity": severity,
     }
+
+
+# The TaskEvent messages of the event streams: registry TaskEvent 1.0.3, as bmcweb sends them (MessageId
+# "TaskEvent.1.0.3.<Key>"); a unit test holds this table to shared/specs/redfish/registries/TaskEvent.1.0.3.json.
+EVENT_REGISTRY = "TaskEvent.1.0.3"
+EVENT_MESSAGES = {
+    "TaskStarted": ("The task with Id '%1' has started.", "OK"),
+    "TaskProgressChanged": ("The task with Id '%1' has changed to progress %2 percent complete.", "OK"),
+    "TaskCompletedOK": ("The task with Id '%1' has completed.", "OK"),
+    "TaskCompletedWarning": ("The task with Id '%1' has completed with warnings.", "Warning"),
+    "TaskAborted": ("The task with Id '%1' has completed with errors.", "Critical"),
+    "TaskCancelled": (
+        "Work on the task with Id '%1' has been halted prior to completion due to an explicit request.",
+        "Warning",
+    ),
+    "TaskRemoved": ("The task with Id '%1' has been removed.", "Warning"),
+    "TaskPaused": ("The task with Id '%1' has been paused.", "Warning"),
+    "TaskResumed": ("The task with Id '%1' has been resumed.", "OK"),
+}
+# The event that ends a task, by outcome (critical: Dell's Completed + Critical, a failure).
+TASK_END_EVENT = {"success": "TaskCompletedOK", "fail": "TaskAborted", "critical": "TaskAborted",
+                  "cancel": "TaskCancelled"}
+
+
+def event_message(name, *args):
+    """A TaskEvent 1.0.3 message (MessageId, Message, MessageArgs, MessageSeverity) of an event stream."""
+    text, severity = EVENT_MESSAGES[name]
+    args = [str(a) for a in args]
+    return {
+        "MessageId": "%s.%s" % (EVENT_REGISTRY, name),
+        "Message": re.sub(r"%(\d+)", lambda m: args[int(m.group(1)) - 1], text),
+        "MessageArgs": args,
+        "MessageSeverity": severity,
+    }
+
+
+# $filter of an event stream (DSP0266 "Server-sent events"): the properties this service filters on, as
+# EventService.SSEFilterPropertiesSupported says; eq/ne, and/or/not, parentheses.
+SSE_FILTER_SUPPORTED = {"EventFormatType": True, "MessageId": True, "RegistryPrefix": True, "ResourceType": False,
+                        "OriginResource": False, "MetricReportDefinition": False,
+                        "SubordinateResources": False}
+FILTER_TOKEN = re.compile(r"\s*(?:(\()|(\))|'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_.]*))")
+# Properties a push subscription may carry (EventDestination); others: 400 PropertyUnknown.
+PUSH_PROPERTIES = ("Destination", "Protocol", "Context", "EventFormatType", "RegistryPrefixes", "MessageIds",
+                   "ResourceTypes", "SubscriptionType", "HttpHeaders", "DeliveryRetryPolicy", "EventTypes",
+                   "IncludeOriginOfCondition", "OriginResources", "Oem")
+
+
+class FilterError(ValueError):
+    """A $filter this service cannot apply (answered with 400)."""
+
+
+def message_key(message_id):
+    """``TaskEvent.1.0.3.TaskStarted`` and ``TaskEvent.TaskStarted`` -> ("TaskEvent", "TaskStarted"): a
+    MessageId filter ignores the registry version (DSP0266)."""
+    parts = message_id.split(".")
+    return parts[0], parts[-1]
+
+
+def _filter_value(record, prop):
+    if prop == "RegistryPrefix":
+        return record["MessageId"].split(".", 1)[0]
+    if prop == "EventFormatType":
+        return "Event"
+    return record["MessageId"]
+
+
+def parse_sse_filter(text):
+    """A stream's $filter -> predicate(record); FilterError when it is malformed or names a property
+    the service does not filter on."""
+    if text is None or not text.strip():
+        return lambda record: True
+    tokens = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        match = FILTER_TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise FilterError("cannot read the $filter at %r" % text[pos:pos + 20])
+        pos = match.end()
+        if match.group(1):
+            tokens.append(("(", None))
+        elif match.group(2):
+            tokens.append((")", None))
+        elif match.group(3) is not None:
+            tokens.append(("str", match.group(3).replace("''", "'")))
+        else:
+            tokens.append(("word", match.group(4)))
+    tokens.append(("end", None))
+    at = [0]
+
+    def peek():
+        return tokens[at[0]]
+
+    def take():
+        token = tokens[at[0]]
+        at[0] += 1
+        return token
+
+    def keyword(word):
+        kind, value = peek()
+        if kind == "word" and value.lower() == word:
+            take()
+            return True
+        return False
+
+    def atom():
+        if keyword("not"):
+            inner = atom()
+            return lambda r: not inner(r)
+        kind, value = take()
+        if kind == "(":
+            inner = disjunction()
+            if take()[0] != ")":
+                raise FilterError("a ( without its )")
+            return inner
+        if kind != "word":
+            raise FilterError("expected a property name")
+        if value not in SSE_FILTER_SUPPORTED:
+            raise FilterError("%s is not a property an event stream filters on" % value)
+        if not SSE_FILTER_SUPPORTED[value]:
+            raise FilterError("this service does not filter on %s (SSEFilterPropertiesSupported); it filters on "
+                              "RegistryPrefix, MessageId and EventFormatType" % value)
+        op = take()
+        if op[0] != "word" or op[1].lower() not in ("eq", "ne"):
+            raise FilterError("expected eq or ne after %s" % value)
+        kind, wanted = take()
+        if kind != "str":
+            raise FilterError("expected a quoted string after %s %s" % (value, op[1]))
+        prop, negate = value, op[1].lower() == "ne"
+        if prop == "MessageId":
+            wanted_key = message_key(wanted)
+            return lambda r: (message_key(r["MessageId"]) == wanted_key) != negate
+        return lambda r: (_filter_value(r, prop) == wanted) != negate
+
+    def conjunction():
+        terms = [atom()]
+        while keyword("and"):
+            terms.append(atom())
+        return terms[0] if len(terms) == 1 else (lambda r: all(t(r) for t in terms))
+
+    def disjunction():
+        terms = [conjunction()]
+        while keyword("or"):
+            terms.append(conjunction())
+        return terms[0] if len(terms) == 1 else (lambda r: any(t(r) for t in terms))
+
+    predicate = disjunction()
+    if peek()[0] != "end":
+        raise FilterError("unexpected %r in the $filter" % (peek()[1] or peek()[0]))
+    return predicate
 
 
 def oem_message(message_id, text, severity="OK", args=None):
@@ -265,11 +446,14 @@ def odata_namespace(odata_type):
 
 
 class Route:
-    """The methods one URI takes: ``{"GET": handler(req, now), ...}``; ``public``: methods that need no login."""
+    """The methods one URI takes: ``{"GET": handler(req, now), ...}``; ``public``: methods that need no login;
+    ``offered``: the media ranges a GET answers (None: JSON); ``queries``: ``$`` parameters taken besides $expand."""
 
-    def __init__(self, methods, public=()):
+    def __init__(self, methods, public=(), offered=None, queries=()):
         self.methods = dict(methods)
         self.public = set(public)
+        self.offered = offered
+        self.queries = tuple(queries)
         if "GET" in self.methods:
             self.methods.setdefault("HEAD", self.methods["GET"])
 
@@ -306,6 +490,9 @@ COMMON_TYPES = (
     "#RoleCollection.RoleCollection",
     "#Role.v1_2_4.Role",
     MESSAGE_TYPE,
+    EVENT_SERVICE_TYPE,
+    "#EventDestinationCollection.EventDestinationCollection",
+    DESTINATION_TYPE,
 )
 
 
@@ -381,11 +568,11 @@ class RedfishPlatform(Platform):
             return self.not_found(req)
         if method not in route.methods:
             return self.not_allowed(req, route.allow)
-        offered = XML_TYPES if segs[2:] == ["$metadata"] else JSON_TYPES
+        offered = route.offered or (XML_TYPES if segs[2:] == ["$metadata"] else JSON_TYPES)
         if method in ("GET", "HEAD") and not accepts(req.headers.get("Accept"), offered):
             return self.error_response(406, None, "HeaderInvalid", ["Accept: %s" % req.headers.get("Accept")])
         for name in req.query:
-            if name.startswith("$") and name not in SUPPORTED_QUERY:
+            if name.startswith("$") and name not in SUPPORTED_QUERY + route.queries:
                 return self.error_response(501, None, "QueryParameterUnsupported", [name])
         resp = route.methods[method](req, time.monotonic())
         if method in ("GET", "HEAD") and 200 <= resp.status < 300:
@@ -453,6 +640,10 @@ class RedfishPlatform(Platform):
             return Route({"GET": lambda req, now: self.ok(self.update_service())})
         if rest == ["UpdateService", "Actions", "UpdateService.SimpleUpdate"]:
             return Route({"POST": self.simple_update})
+        if rest[0] == "EventService" or ("/" + "/".join(segs)) == self.sse_path():
+            route = self.event_route(segs)
+            if route is not None:
+                return route
         return self.flavour.route(rest)
 
     # ---- auth and sessions -----------------------------------------------
@@ -627,6 +818,7 @@ class RedfishPlatform(Platform):
             "SessionService": {"@odata.id": ROOT + "/SessionService"},
             "Tasks": {"@odata.id": ROOT + "/TaskService"},
             "UpdateService": {"@odata.id": UPDATE_SERVICE},
+            "EventService": {"@odata.id": EVENT_SERVICE},
             "Links": {"Sessions": {"@odata.id": SESSIONS}},
         }
         root.update(self.flavour.service_root_extra())
@@ -734,9 +926,262 @@ class RedfishPlatform(Platform):
 
     def reset(self):
         self.flavour.reset()
+        self.subscriptions = {}  # push subscriptions (EventDestination payloads), by id
+        self.subscription_seq = 0
+        self.sse_seen = {}
 
     def rebooting(self):
         self.flavour.rebooting()
+
+    # ---- EventService, subscriptions, Server-Sent Events --------------------
+
+    def sse_enabled(self):
+        value = self.device.config["sse"]
+        return self.flavour.sse_default if value is None else value
+
+    def sse_path(self):
+        return self.device.config["sse_path"] or self.flavour.sse_path
+
+    def sse_limit(self):
+        value = self.device.config["sse_max_streams"]
+        return self.flavour.sse_max_streams if value is None else value
+
+    def event_route(self, segs):
+        rest = segs[2:]
+        if self.sse_enabled() and ("/" + "/".join(segs)) == self.sse_path():
+            return Route({"GET": self.sse_open}, offered=SSE_TYPES, queries=("$filter",))
+        if rest == ["EventService"]:
+            return Route({"GET": lambda req, now: self.ok(self.event_service())})
+        if rest == ["EventService", "Subscriptions"]:
+            return Route({"GET": self.get_subscriptions, "POST": self.subscribe})
+        if len(rest) == 3 and rest[:2] == ["EventService", "Subscriptions"]:
+            sub_id = rest[2]
+            return Route({"GET": lambda req, now: self.subscription(req, sub_id),
+                          "DELETE": lambda req, now: self.subscription(req, sub_id)})
+        return None
+
+    def event_service(self):
+        service = {
+            "@odata.id": EVENT_SERVICE,
+            "@odata.type": EVENT_SERVICE_TYPE,
+            "Id": "EventService",
+            "Name": "Event Service",
+            "ServiceEnabled": True,
+            "Status": {"State": "Enabled", "Health": "OK"},
+            "DeliveryRetryAttempts": 3,
+            "DeliveryRetryIntervalSeconds": 60,
+            "EventFormatTypes": ["Event"],
+            "RegistryPrefixes": ["Base", "TaskEvent"],
+            "ResourceTypes": ["Task"],
+            "Subscriptions": {"@odata.id": SUBSCRIPTIONS},
+        }
+        if self.sse_enabled():
+            service["ServerSentEventUri"] = self.sse_path()
+            service["SSEFilterPropertiesSupported"] = dict(SSE_FILTER_SUPPORTED)
+        return service
+
+    def next_subscription_id(self):
+        with self.device.lock:
+            self.subscription_seq += 1
+            return str(self.subscription_seq)
+
+    def sse_streams(self):
+        """{EventDestination id: stream} of the open streams."""
+        with self.device.lock:
+            return {s.info["dest_id"]: s for s in self.device.events.streams.values() if "dest_id" in s.info}
+
+    def get_subscriptions(self, req, now):
+        with self.device.lock:
+            ids = sorted(list(self.subscriptions) + list(self.sse_streams()), key=int)
+        return self.ok(self.listing(SUBSCRIPTIONS, "#EventDestinationCollection.EventDestinationCollection",
+                                    "Event Destination Collection", ids))
+
+    def subscription(self, req, sub_id):
+        with self.device.lock:
+            stream = self.sse_streams().get(sub_id)
+            if stream is not None:
+                if req.method == "DELETE":
+                    stream.close("end")  # DSP0266: deleting the EventDestination closes its stream
+                    return self.empty(204)
+                return self.ok(self.sse_destination(stream))
+            push = self.subscriptions.get(sub_id)
+            if push is None:
+                return self.not_found(req)
+            if req.method == "DELETE":
+                del self.subscriptions[sub_id]
+                return self.empty(204)
+            return self.ok(copy.deepcopy(push))
+
+    def sse_destination(self, stream):
+        dest_id = stream.info["dest_id"]
+        host, port = (stream.client or ("127.0.0.1", 0))[:2]
+        return {
+            "@odata.id": "%s/%s" % (SUBSCRIPTIONS, dest_id),
+            "@odata.type": DESTINATION_TYPE,
+            "Id": dest_id,
+            "Name": "Server-Sent Events connection",
+            "Context": stream.info["context"],
+            "Destination": "redfish-sse://%s:%s" % (host, port),
+            "Protocol": "Redfish",
+            "SubscriptionType": "SSE",
+            "EventFormatType": "Event",
+            "Status": {"State": "Enabled", "Health": "OK"},
+        }
+
+    def subscribe(self, req, now):
+        """POST to Subscriptions: a push subscription (Protocol Redfish). It is kept and listed; the simulator
+        talks only to loopback and never POSTs an event to its Destination."""
+        body, malformed = self.json_body(req)
+        if malformed:
+            return malformed
+        if not isinstance(body, dict):
+            return self.error_response(400, None, "MalformedJSON")
+        for key in body:
+            if key not in PUSH_PROPERTIES and not key.startswith("@"):
+                return self.error_response(400, None, "PropertyUnknown", [key])
+        for key in ("Destination", "Protocol"):
+            if key not in body:
+                return self.error_response(400, None, "PropertyMissing", [key])
+        for key in ("Destination", "Protocol", "Context", "EventFormatType"):
+            if key in body and not isinstance(body[key], str):
+                return self.error_response(400, None, "PropertyValueTypeError", [json.dumps(body[key]), key])
+        if body["Protocol"] != "Redfish":
+            return self.error_response(400, None, "PropertyValueNotInList", [body["Protocol"], "Protocol"])
+        if not body["Destination"].startswith(("http://", "https://")):
+            return self.error_response(400, None, "PropertyValueNotInList", [body["Destination"], "Destination"])
+        if body.get("EventFormatType", "Event") != "Event":
+            return self.error_response(400, None, "PropertyValueNotInList",
+                                       [body["EventFormatType"], "EventFormatType"])
+        for key in ("RegistryPrefixes", "MessageIds", "ResourceTypes"):
+            if key in body and not (isinstance(body[key], list) and all(isinstance(v, str) for v in body[key])):
+                return self.error_response(400, None, "PropertyValueTypeError", [json.dumps(body[key]), key])
+        sub_id = self.next_subscription_id()
+        uri = "%s/%s" % (SUBSCRIPTIONS, sub_id)
+        payload = {
+            "@odata.id": uri,
+            "@odata.type": DESTINATION_TYPE,
+            "Id": sub_id,
+            "Name": "Event Subscription %s" % sub_id,
+            "Context": body.get("Context", ""),
+            "Destination": body["Destination"],
+            "Protocol": "Redfish",
+            "SubscriptionType": "RedfishEvent",
+            "EventFormatType": "Event",
+            "Status": {"State": "Enabled", "Health": "OK"},
+        }
+        for key in ("RegistryPrefixes", "MessageIds", "ResourceTypes"):
+            if key in body:
+                payload[key] = list(body[key])
+        with self.device.lock:
+            self.subscriptions[sub_id] = payload
+        return self.ok(copy.deepcopy(payload), 201, {"Location": uri})
+
+    def sse_refusal(self):
+        """The answer to a stream the device will not open now (sse_refuse, the stream limit), or None."""
+        status = self.device.config["sse_refuse"]
+        if status is not None:
+            if status == 503:
+                retry = self.device.config["retry_after"]
+                return self.error_response(503, None, "ServiceTemporarilyUnavailable", [str(retry)],
+                                           headers={"Retry-After": str(retry)})
+            return self.error_response(status, "The simulator refuses event streams (sse_refuse).")
+        if len(self.device.events.streams) >= self.sse_limit():
+            return self.error_response(503, None, "EventSubscriptionLimitExceeded")
+        return None
+
+    def sse_open(self, req, now):
+        """GET on ServerSentEventUri: 200 text/event-stream, then the events (core.EventStream)."""
+        headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "OData-Version": "4.0"}
+        if req.method == "HEAD":
+            return Response(200, b"", headers, content_type=None)
+        text = req.query.get("$filter")
+        try:
+            accept = parse_sse_filter(text)
+        except FilterError as exc:
+            info = registry_message("QueryParameterValueFormatError", text, "$filter")
+            info["Resolution"] = str(exc)
+            return self.error_with(400, info)
+        device = self.device
+        with device.lock:
+            refused = self.sse_refusal()
+            if refused is not None:
+                device.stats.sse_refused += 1
+                return refused
+        session_id = None
+        token = req.headers.get("X-Auth-Token")
+        if token:
+            session = device.session_by_token(token)
+            session_id = session.id if session is not None else None
+        last = (req.headers.get("Last-Event-ID") or "").strip()
+        last = int(last) if last.isdigit() else None
+        stream = None
+
+        def admit_check():
+            refused = self.sse_refusal()  # again: another stream may have opened meanwhile
+            if refused is None:
+                stream.info["dest_id"] = self.next_subscription_id()
+            return refused
+
+        stream = EventStream(device.events, admit_check, accept, self.sse_render, session_id=session_id,
+                             last_event_id=last, info={"context": "sse-" + secrets.token_hex(6), "filter": text})
+        return Response(200, b"", headers, content_type=None, stream=stream)
+
+    @staticmethod
+    def sse_render(event_id, record, stream):
+        event = {
+            "EventId": str(event_id),
+            "EventTimestamp": iso(record["time"]),
+            "EventType": "Other",
+            "MessageId": record["MessageId"],
+            "MessageArgs": record["MessageArgs"],
+            "Message": record["Message"],
+            "MessageSeverity": record["MessageSeverity"],
+            "OriginOfCondition": {"@odata.id": record["origin"]},
+        }
+        body = {"@odata.type": EVENT_TYPE, "Id": str(event_id), "Name": "Task event",
+                "Context": stream.info["context"], "Events": [event]}
+        return ("id: %d\ndata: %s\n\n" % (event_id, json.dumps(body, separators=(",", ":")))).encode("utf-8")
+
+    def sse_forget(self):
+        self.sse_seen = {}
+
+    def sse_tick(self, now, baseline=False):
+        """TaskEvent records of every task change since the last tick (device lock held)."""
+        flavour = self.flavour
+        current = {}
+        records = []
+        for task in list(self.device.tasks.values()):
+            p = flavour.progress(task, now)
+            if p is None:  # a slot nobody started (CIMC)
+                continue
+            state = (p.phase, p.percent, p.outcome, flavour.removed(task, now))
+            current[task] = state
+            prev = self.sse_seen.get(task)
+            if not baseline and prev != state:
+                records.extend(self.task_events(task, prev or ("new", 0, None, False), state))
+        if not baseline:
+            for task, prev in self.sse_seen.items():
+                if task not in current and not prev[3]:
+                    records.append(self.task_event("TaskRemoved", task))
+        self.sse_seen = current
+        return records
+
+    def task_events(self, task, prev, state):
+        events = []
+        if prev[0] == "new" and state[0] != "new":
+            events.append(self.task_event("TaskStarted", task))
+        if state[0] == "running" and state[1] != prev[1]:
+            events.append(self.task_event("TaskProgressChanged", task, state[1]))
+        if state[0] == "done" and prev[0] != "done":
+            events.append(self.task_event(TASK_END_EVENT[state[2]], task))
+        if state[3] and not prev[3]:
+            events.append(self.task_event("TaskRemoved", task))
+        return events
+
+    def task_event(self, name, task, *args):
+        record = event_message(name, task.id, *args)
+        record.update(origin=self.flavour.event_origin(task), time=time.time(), registry="TaskEvent")
+        return record
 
 
 # --------------------------------------------------------------------------
@@ -768,6 +1213,9 @@ class GenericFlavour:
     kinds = GENERIC_KINDS
     odata_types = ()  # DMTF types beyond COMMON_TYPES this flavour serves
     default_retention = None  # s a finished task stays in TaskService; None: until reset
+    sse_default = True  # EventService.ServerSentEventUri offered (knob sse)
+    sse_path = EVENT_SERVICE + "/SSE"  # bmcweb's (knob sse_path)
+    sse_max_streams = 10  # bmcweb's limit (knob sse_max_streams)
 
     def __init__(self, platform):
         self.platform = platform
@@ -845,6 +1293,10 @@ class GenericFlavour:
 
     def control_answer(self, task):
         return {"id": task.id, "task_uri": task_uri(task.id), "monitor_uri": monitor_uri(task.id)}
+
+    def event_origin(self, task):
+        """OriginOfCondition of a task's events: the URI a client polls for it."""
+        return task_uri(task.id)
 
     # routes
 
@@ -1034,6 +1486,8 @@ class DellFlavour(GenericFlavour):
     kinds = DELL_KINDS
     odata_types = ("#ManagerCollection.ManagerCollection", "#Manager.v1_9_0.Manager")
     default_retention = 600.0  # iDRAC 5.00 and later; older firmware: a few seconds (set task_retention)
+    sse_path = ROOT + "/SSE"  # iDRAC9
+    sse_max_streams = 2  # iDRAC9: at most 2 SSE connections
     JID_BASE = 878000000000
 
     def format_id(self, seq):
@@ -1201,6 +1655,7 @@ class CiscoFlavour(GenericFlavour):
 
     vendor_product = ("Cisco Systems Inc.", "UCS S3260 Storage Server (simulated CIMC)")
     odata_types = ("#TaskService.v1_1_2.TaskService", "#Task.v1_3_0.Task")
+    sse_default = False  # CIMC: an EventService for push subscriptions, no ServerSentEventUri
     _data = None
 
     def __init__(self, platform):
@@ -1326,6 +1781,10 @@ class JobServiceFlavour(GenericFlavour):
 
     vendor_product = ("Contoso", "Simulated Redfish BMC with a JobService")
     odata_types = ("#JobService.v1_0_6.JobService", "#JobCollection.JobCollection", JOB_TYPE)
+    sse_default = False
+
+    def event_origin(self, task):
+        return self.job_uri(task)  # the task the ticks see is the Job
 
     def reset(self):
         super().reset()
