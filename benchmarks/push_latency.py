@@ -41,6 +41,7 @@ PLAY = """
 - name: Wait for each host's task
   hosts: all
   gather_facts: false
+  strategy: free  # each host goes on to its own pattern's task at once
   tasks:
     - name: Wait with task_wait
       when: mode != 'uri_until'

@@ -87,7 +87,7 @@ def _wait(adapter, params, check_mode, run):
         return _wait_result(waiter.look_once(ids), params)
     if params["push"] == "auto":
         def start_push():  # after the first poll: a manager down at the start is waited for as before
-            push = run["push"] = Push(adapter)
+            push = run["push"] = Push(adapter, watched=lambda: waiter.tasks)
             return push.wake if push.start() else None
         waiter.start_push = start_push
     return _wait_result(waiter.wait(ids), params)
@@ -267,7 +267,7 @@ def _execute_fleet(params, check_mode, emit):
         return result
 
     def start_push(target, on_wake):
-        push = Push(target.adapter, on_wake=on_wake)
+        push = Push(target.adapter, on_wake=on_wake, watched=lambda: target.waiter.tasks)
         push.start()
         return push  # started or not: its note says why push could not be used
 

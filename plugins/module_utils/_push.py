@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import TaskStatusError
-from ansible_collections.taskstatus.infra.plugins.module_utils._sse import EventStream, discover
+from ansible_collections.taskstatus.infra.plugins.module_utils._sse import EventStream, discover, tails
 
 JOIN_TIMEOUT = 15.0  # s to wait for the stream's thread after stop() (its socket is shut at once)
 
@@ -25,8 +25,9 @@ JOIN_TIMEOUT = 15.0  # s to wait for the stream's thread after stop() (its socke
 class Push:
     """The push side of one manager's wait: ``start()`` after login, ``wake`` is set on task events."""
 
-    def __init__(self, adapter, wake=None, on_wake=None):
+    def __init__(self, adapter, wake=None, on_wake=None, watched=None):
         self.adapter = adapter
+        self.watched = watched  # callable: the tasks of the wait as last read (events about others are ignored)
         self.wake = wake or threading.Event()
         self.on_wake = on_wake
         self.stream = None
@@ -57,7 +58,7 @@ class Push:
 
     def _event(self, event):
         """In the stream's thread: a task changed state (or events may have been missed): read now."""
-        if event.wakes:
+        if event.wakes and event.concerns(tails(self.watched() if self.watched is not None else ())):
             self.events += 1
             self.wake.set()
             if self.on_wake is not None:

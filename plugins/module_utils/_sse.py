@@ -89,6 +89,30 @@ class Event:
                    for mid, _origin, _args in self.messages)
 
 
+    def concerns(self, names):
+        """True when the event may be about one of the tasks called ``names`` (the last segments of their ids
+        and URIs): a message whose origin or arguments name one of them, or that names no task at all."""
+        if self.resync or not names:
+            return True
+        for _mid, origin, args in self.messages:
+            tail = origin.rstrip("/").rsplit("/", 1)[-1] if origin else None
+            if tail is None and not any(args):
+                return True
+            if tail in names or any(arg in names for arg in args if arg):
+                return True
+        return False
+
+
+def tails(tasks):
+    """The names an event may use for ``tasks``: the last path segment of each one's id and URI."""
+    names = set()
+    for task in tasks:
+        for value in (task.id, task.url):
+            if value:
+                names.add(str(value).split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1])
+    return names
+
+
 def discover(adapter):
     """The service's SSE endpoint, or None when it has none (or does not show it).
 

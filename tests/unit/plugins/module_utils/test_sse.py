@@ -208,3 +208,23 @@ def test_which_events_wake_a_wait():
     assert not ev("TaskEvent.1.0.3.TaskProgressChanged").wakes
     assert not ev("Base.1.8.TaskCompletedOK").wakes
     assert Event(None, [], resync=True).wakes
+
+
+class _Task:
+    def __init__(self, task_id, url=None):
+        self.id, self.url = task_id, url
+
+
+@pytest.mark.parametrize("origin, args, watched, concerns", [
+    ("/redfish/v1/TaskService/Tasks/5", ["5"], [_Task("5")], True),
+    ("/redfish/v1/TaskService/Tasks/6", ["6"], [_Task("5")], False),  # another wait's task: no read
+    # iDRAC: the wait knows the Task URI, the event names the job, or only its id in the arguments
+    ("/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_1", [], [_Task("/redfish/v1/TaskService/Tasks/JID_1")], True),
+    (None, ["JID_1", "100"], [_Task("JID_1")], True),
+    ("/redfish/v1/TaskService/TaskMonitors/9", [], [_Task("/redfish/v1/TaskService/TaskMonitors/9?x=1")], True),
+    (None, [], [_Task("5")], True),  # names no task: it may be ours
+    ("/redfish/v1/TaskService/Tasks/6", ["6"], [], True),  # nothing read yet: every event counts
+])
+def test_an_event_wakes_only_the_waits_it_concerns(origin, args, watched, concerns):
+    event = Event("1", [("TaskEvent.1.0.3.TaskCompletedOK", origin, args)])
+    assert event.concerns(_sse.tails(watched)) is concerns
