@@ -8,6 +8,7 @@ this work tree, and returns what the module returned.
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -167,3 +168,31 @@ class Ansible:
 @pytest.fixture
 def ansible(tmp_path):
     return Ansible(tmp_path)
+
+
+def signalled_wait(tmp_path, module_args, started, signum, what="the wait did not start"):
+    """Run task_wait by ansible-playbook in a process group of its own, send ``signum`` to the whole group (as
+    AWX's cancel, an ansible-runner timeout or a terminal's Ctrl-C do) once ``started()`` is true; return the
+    play's output. The process group is killed if anything goes wrong."""
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps({"module_name": "task_wait", "module_args": module_args,
+                                     "result_file": str(tmp_path / "result.json")}))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                             os.path.join(TARGETS, "module_call.yml"), "-e", "@%s" % vars_file], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            cwd=str(tmp_path))
+    try:
+        deadline = time.monotonic() + 120
+        while not started():
+            assert proc.poll() is None and time.monotonic() < deadline, what
+            time.sleep(0.1)
+        os.killpg(proc.pid, signum)
+        output = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "Traceback" not in output or "KeyboardInterrupt" in output, output[-3000:]
+    return output

@@ -17,7 +17,7 @@ import time
 import pytest
 import yaml
 
-from harness import PASSWORD, TARGETS, clean, running_simulator
+from harness import PASSWORD, TARGETS, clean, running_simulator, signalled_wait
 
 TASKS = "/redfish/v1/TaskService/Tasks/"
 SESSIONS = "/redfish/v1/SessionService/Sessions"
@@ -483,27 +483,13 @@ def test_a_signal_ends_the_wait_with_the_session_closed(signum, fault_sim, tmp_p
     fault_sim.control(dev, "reset")
     made = task(fault_sim, dev, scenario="stuck", duration=600)
     args = wait(fault_sim, dev, task_ids=[made["id"]], timeout=300)
-    vars_file = tmp_path / "vars.json"
-    vars_file.write_text(json.dumps({"module_name": "task_wait", "module_args": args,
-                                     "result_file": str(tmp_path / "result.json")}))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-                             os.path.join(TARGETS, "module_call.yml"), "-e", "@%s" % vars_file], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                            cwd=str(tmp_path))
-    try:
-        deadline = time.monotonic() + 120
-        while fault_sim.stats(dev)["requests"].get("GET " + made["task_uri"], 0) < 2:
-            assert proc.poll() is None and time.monotonic() < deadline, "the wait did not start"
-            time.sleep(0.1)
+
+    def started():
+        if fault_sim.stats(dev)["requests"].get("GET " + made["task_uri"], 0) < 2:
+            return False
         assert fault_sim.stats(dev)["sessions_open"] == 1
-        os.killpg(proc.pid, signum)
-        output = proc.communicate(timeout=60)[0]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert "Traceback" not in output or "KeyboardInterrupt" in output, output[-3000:]
+        return True
+
+    signalled_wait(tmp_path, args, started, signum)
     stats = fault_sim.stats(dev)
     assert stats["sessions_open"] == 0 and stats["sessions_deleted"] == 1, stats

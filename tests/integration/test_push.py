@@ -9,17 +9,13 @@ The simulator follows DSP0266 by default: a logout does not end the session's st
 collection forgot to close would still be counted open.
 """
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from harness import PASSWORD, TARGETS, clean, reset_devices, running_simulator
+from harness import PASSWORD, clean, reset_devices, running_simulator, signalled_wait
 
 DEVICES = {"sse_bmc": "redfish:generic", "sse_idrac": "redfish:dell", "sse_cimc": "redfish:cisco"}
 IDRAC_SSE = "/redfish/v1/SSE"
@@ -181,26 +177,6 @@ def test_a_fleet_wait_opens_one_stream_per_manager(sim, ansible):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_closes_the_stream_and_the_session(sim, tmp_path, signum):
     made = task(sim, "sse_bmc", scenario="stuck", duration=600)
-    vars_file = tmp_path / "vars.json"
-    vars_file.write_text(json.dumps({"module_name": "task_wait", "result_file": str(tmp_path / "result.json"),
-                                     "module_args": dict(sim.connection("sse_bmc"), task_ids=[made["id"]],
-                                                         interval=60, timeout=300)}))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-                             os.path.join(TARGETS, "module_call.yml"), "-e", "@%s" % vars_file], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                            cwd=str(tmp_path))
-    try:
-        deadline = time.monotonic() + 120
-        while sim.stats("sse_bmc")["sse_open"] < 1:
-            assert proc.poll() is None and time.monotonic() < deadline, "the stream was not opened"
-            time.sleep(0.1)
-        os.killpg(proc.pid, signum)
-        output = proc.communicate(timeout=60)[0]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert "Traceback" not in output or "KeyboardInterrupt" in output, output[-3000:]
+    args = dict(sim.connection("sse_bmc"), task_ids=[made["id"]], interval=60, timeout=300)
+    signalled_wait(tmp_path, args, lambda: sim.stats("sse_bmc")["sse_open"] >= 1, signum, "the stream was not opened")
     assert_closed(sim, "sse_bmc", opened=1)
