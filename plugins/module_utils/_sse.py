@@ -88,7 +88,6 @@ class Event:
         return any(mid.split(".", 1)[0] in TASK_REGISTRIES and mid.rsplit(".", 1)[-1] in WAKING
                    for mid, _origin, _args in self.messages)
 
-
     def concerns(self, names):
         """True when the event may be about one of the tasks called ``names`` (the last segments of their ids
         and URIs): a message whose origin or arguments name one of them, or that names no task at all."""
