@@ -212,3 +212,51 @@ def test_check_mode_looks_once():
     outcome = waiter.look_once(ids)
     assert outcome.polls == 1 and not outcome.failed and clock.sleeps == []
     assert outcome.msg.startswith("check mode: looked once and did not wait.")
+
+
+class FakeWake:
+    """A push wake on the fake clock: ``events`` says, wait by wait, whether an event came at once."""
+
+    def __init__(self, clock, events=()):
+        self.clock = clock
+        self.events = list(events)
+        self.waits = []
+
+    def wait(self, seconds):
+        came = self.events.pop(0) if self.events else False
+        self.waits.append((round(seconds, 3), came))
+        if not came:
+            self.clock.now += seconds  # nothing came: the safety poll after the whole interval
+        return came
+
+    def clear(self):
+        pass
+
+
+def test_push_starts_after_the_first_answer_and_a_lost_event_leaves_the_safety_poll():
+    waiter, _adapter, clock, ids = run([TransientError("down"), {}, {}, {"a": "succeeded", "b": "succeeded"}],
+                                       interval=10)
+    wake = FakeWake(clock)  # no event ever comes (lost, or the service sends none)
+    starts = []
+    waiter.start_push = lambda: starts.append(clock.now) or wake
+    outcome = waiter.wait(ids)
+    assert not outcome.failed and outcome.polls == 4
+    assert len(starts) == 1 and clock.sleeps == [10]  # not while the manager was down; then once
+    assert wake.waits == [(10, False), (10, False)]  # the interval goes on as the safety poll
+
+
+def test_a_pushed_event_makes_the_next_read_at_once():
+    waiter, _adapter, clock, ids = run([{}, {"a": "succeeded"}, {"a": "succeeded", "b": "succeeded"}], interval=60)
+    wake = FakeWake(clock, events=[True, True])
+    waiter.start_push = lambda: wake
+    start = clock.now
+    outcome = waiter.wait(ids)
+    assert not outcome.failed and outcome.polls == 3
+    assert clock.now - start < 1  # two events, no interval slept
+    assert wake.waits == [(60, True), (60, True)]
+
+
+def test_no_push_when_the_service_offers_none():
+    waiter, _adapter, clock, ids = run([{}, {"a": "succeeded", "b": "succeeded"}], interval=5)
+    waiter.start_push = lambda: None
+    assert not waiter.wait(ids).failed and clock.sleeps == [5] and waiter.wake is None
