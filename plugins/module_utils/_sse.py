@@ -333,8 +333,21 @@ class EventStream:
         self._close()
 
 
+_CONTEXTS = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
 def tls_context(verify):
-    """The TLS settings of the wait's session (``requests``' ``verify``) for the stream's connection."""
+    """The TLS settings of the wait's session (``requests``' ``verify``) for the stream's connection; one
+    context per setting for the whole process (a fleet opens a stream per manager, loading the CAs once)."""
+    key = verify if isinstance(verify, (bool, str)) else True
+    with _CONTEXTS_LOCK:
+        if key not in _CONTEXTS:
+            _CONTEXTS[key] = _new_context(key)
+        return _CONTEXTS[key]
+
+
+def _new_context(verify):
     if verify is False:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
