@@ -280,10 +280,15 @@ class EventStream:
             self._conn = conn
         self.opens += 1
         self.http.requests_made += 1
+        sock = None
         try:
             conn.connect()
+            sock = conn.sock
             with self._lock:
-                self._sock = conn.sock  # the response takes the socket over: kept here for stop()
+                self._sock = sock  # the response takes the socket over: kept here for stop()
+                stopped = self._stopped.is_set()
+            if stopped:  # stop() came while connecting: it could not shut this socket yet
+                raise StreamError("stopped", platform=self.platform)
             conn.request("GET", self.endpoint.target(), headers=headers)
             resp = conn.getresponse()
         except ssl.SSLError as exc:
@@ -303,7 +308,7 @@ class EventStream:
         if kind != "text/event-stream":
             raise StreamError("the stream answered %s, not text/event-stream" % (kind or "no Content-Type"),
                               platform=self.platform, path=self.endpoint.path)
-        self._sock.settimeout(IDLE_TIMEOUT)
+        sock.settimeout(IDLE_TIMEOUT)
         return resp
 
     def _connection(self):
