@@ -246,6 +246,12 @@ class HttpClient:
             except AttributeError:  # pragma: no cover
                 pass
 
+    @classmethod
+    def from_params(cls, params, deadline=None):
+        """The client of the connection options every entry point shares (modules, fleet targets, EDA)."""
+        return cls(params["host"], params["platform"], validate_certs=params["validate_certs"],
+                   ca_path=params["ca_path"], request_timeout=params["request_timeout"], deadline=deadline)
+
     def close(self):
         self.session.close()
 

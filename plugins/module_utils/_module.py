@@ -51,11 +51,6 @@ def discover(adapter, params):
     return [t.id for t in _select(adapter.list_tasks(params["filters"]), params["filters"])]
 
 
-def _client(params, deadline):
-    return _http.HttpClient(params["host"], params["platform"], validate_certs=params["validate_certs"],
-                            ca_path=params["ca_path"], request_timeout=params["request_timeout"], deadline=deadline)
-
-
 def _waiter(adapter, params, deadline, observer=None):
     return Waiter(adapter, deadline, interval=params["interval"], max_interval=params["max_interval"],
                   until=params["until"], states=params["states"], fail_on=params["fail_on"],
@@ -209,7 +204,8 @@ def execute(params, action, check_mode=False, emit=None, label=None):
                 if waiting and emit is not None and params["progress_interval"] >= 0:
                     run["progress"] = Progress(emit, params["progress_interval"])
                 deadline = run["deadline"] = Deadline(params["timeout"] if waiting else None)
-                adapter = adapter_class(params["platform"])(_client(params, deadline.left), params)
+                http = _http.HttpClient.from_params(params, deadline.left)
+                adapter = adapter_class(params["platform"])(http, params)
                 adapter.check_ids(params.get("task_ids") or [])
                 result = (_wait if waiting else _info)(adapter, params, check_mode, run)
             finally:
@@ -246,7 +242,8 @@ def _execute_fleet(params, check_mode, emit):
         def left():
             return -1.0 if cancelled.is_set() else deadline.left()
 
-        adapter = adapter_class(target.params["platform"])(_client(target.params, left), target.params)
+        http = _http.HttpClient.from_params(target.params, left)
+        adapter = adapter_class(target.params["platform"])(http, target.params)
         adapter.check_ids(target.params.get("task_ids") or [])
         observer = (lambda tasks: progress.observe(target.name, tasks)) if progress is not None else None
         return adapter, _waiter(adapter, target.params, deadline, observer)

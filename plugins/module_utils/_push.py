@@ -32,7 +32,6 @@ class Push:
         self.on_wake = on_wake
         self.stream = None
         self.thread = None
-        self.events = 0
         self.failed = None  # why push could not start (the EventService could not be read)
 
     def start(self):
@@ -59,7 +58,6 @@ class Push:
     def _event(self, event):
         """In the stream's thread: a task changed state (or events may have been missed): read now."""
         if event.wakes and event.concerns(tails(self.watched() if self.watched is not None else ())):
-            self.events += 1
             self.wake.set()
             if self.on_wake is not None:
                 self.on_wake()

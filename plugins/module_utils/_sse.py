@@ -77,10 +77,6 @@ class Event:
         return [message_id.rsplit(".", 1)[-1] for message_id, _origin, _args in self.messages]
 
     @property
-    def is_task_event(self):
-        return any(mid.split(".", 1)[0] in TASK_REGISTRIES for mid, _origin, _args in self.messages)
-
-    @property
     def wakes(self):
         """True when a wait should read its tasks now (a state change, or a gap in the stream)."""
         if self.resync:
@@ -176,7 +172,6 @@ class EventStream:
         self.last_id = None
         self.error = None
         self.opens = 0
-        self.events = 0
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._conn = None
@@ -242,7 +237,6 @@ class EventStream:
                     if event_id is not None:
                         self.last_id = event_id
                     self._got += 1
-                    self.events += 1
                     on_event(event)
                 data, event_id, size = [], None, 0
                 continue

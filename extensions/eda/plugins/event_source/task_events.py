@@ -396,11 +396,8 @@ class Watch:  # pylint: disable=too-many-instance-attributes
 
     def _adapter(self):
         if self.adapter is None:
-            params = self.params
-            http = HttpClient(params["host"], params["platform"], validate_certs=params["validate_certs"],
-                              ca_path=params["ca_path"], request_timeout=params["request_timeout"],
-                              deadline=self._left)
-            self.adapter = adapter_class(params["platform"])(http, params)
+            http = HttpClient.from_params(self.params, self._left)
+            self.adapter = adapter_class(self.params["platform"])(http, self.params)
         return self.adapter
 
     def read(self):
