@@ -61,7 +61,7 @@ class Fleet:
         self.check_mode = check_mode
         self.progress = progress
         self.clock = clock
-        self.start_push = start_push  # start_push(target, wake) -> a started Push, or None
+        self.start_push = start_push  # start_push(target, wake) -> its Push (started or not: note() says why)
         self.cancelled = threading.Event()
         self.cond = threading.Condition()
         self.due = []  # heap of (time, seq, generation, target)
