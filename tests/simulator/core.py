@@ -1110,11 +1110,21 @@ class Device:
     def add_task(self, task):
         with self.lock:
             self.tasks[task.id] = task
-            if task.scenario == "reboot":
-                at = reboot_elapsed(task.duration) - task.elapsed()
-                if at >= 0:
-                    self.schedule(at, self.reboot)
+            if task.scenario == "reboot" and reboot_elapsed(task.duration) >= task.elapsed():
+                self.schedule(reboot_elapsed(task.duration) - task.elapsed(), self._reboot_for, task)
         return task
+
+    def _reboot_for(self, task):
+        """Reboot when ``task`` reaches its reboot point on its own clock (a held task's clock starts at its
+        first read, which may come after this timer was set): not yet there, look again when it will be."""
+        with self.lock:
+            if self.tasks.get(task.id) is not task:
+                return
+            due = reboot_elapsed(task.duration) - task.elapsed()
+        if task.held or due > 0.01:
+            self.schedule(0.2 if task.held else due, self._reboot_for, task)
+            return
+        self.reboot()
 
     def next_scenario(self):
         with self.lock:

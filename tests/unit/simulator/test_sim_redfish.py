@@ -227,6 +227,22 @@ def test_reboot_during_update(client, wait):
     assert stats["sessions_open"] == 0 and stats["reboots"] == 1 and stats["sessions_deleted"] == 0
 
 
+def test_held_reboot_task_reboots_on_its_own_clock(client, wait):
+    # A test that holds a task (clock from the first read) must see the reboot after that read, however slowly
+    # its client started: one CI run's ansible took longer than the reboot point to start and saw no reboot.
+    c = client("gen")
+    port = c.device.port
+    c.config(reboot_seconds=0.5)
+    task = c.new_task(scenario="reboot", duration=0.6, hold=True)
+    time.sleep(1.0)  # well past the reboot point counted from creation
+    assert c.stats()["reboots"] == 0 and not refused(port)
+    assert c.get("/redfish/v1/TaskService/Tasks/%s" % task["id"]).status_code == 200  # the clock starts
+    wait(lambda: refused(port), timeout=2, interval=0.02)
+    c.http.close()
+    wait(lambda: not refused(port), timeout=3)
+    assert c.stats()["reboots"] == 1
+
+
 def test_reboot_now(client, wait):
     c = client("dell")
     port = c.device.port
