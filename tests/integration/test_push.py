@@ -89,6 +89,19 @@ def test_progress_events_do_not_cost_reads(sim, ansible):
     assert_closed(sim, "sse_bmc")
 
 
+def test_the_lenovo_xcc_stream_path_is_taken_from_the_event_service(sim, ansible):
+    # XCC names its stream /redfish/v1/EventService/ServerSentEvent: the path comes from ServerSentEventUri.
+    xcc = "/redfish/v1/EventService/ServerSentEvent"
+    sim.control("sse_bmc", "config", {"sse_path": xcc})
+    made = task(sim, "sse_bmc", duration=2)
+    result, _proc = ansible.module("task_wait", dict(sim.connection("sse_bmc"), task_ids=[made["id"]], **PUSHED))
+    assert result["tasks"][0]["state"] == "succeeded", result["msg"]
+    assert reads(sim, "sse_bmc", made) == 2 and result["elapsed"] < PUSHED["interval"]
+    assert not warnings(result)
+    stats = assert_closed(sim, "sse_bmc", opened=1)
+    assert stats["requests"].get("GET " + xcc, 0) >= 1 and not stats["requests"].get("GET /redfish/v1/EventService/SSE")
+
+
 def test_push_never_only_polls(sim, ansible):
     made = task(sim, "sse_bmc", duration=3)
     result, _proc = ansible.module("task_wait", dict(sim.connection("sse_bmc"), task_ids=[made["id"]], push="never",
