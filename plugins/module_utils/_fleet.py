@@ -143,6 +143,8 @@ class Fleet:
             try:
                 if target.waiter is None:
                     target.adapter, target.waiter = self.open_target(target, self.cancelled)
+                    if self.start_push is not None:  # one stream per manager, opened in its first poll
+                        target.waiter.start_push = lambda: self._start_push(target)
                 if target.ids is None:
                     target.adapter.ensure_session()
                     target.ids = self.select(target)
@@ -153,9 +155,6 @@ class Fleet:
                 outcome, pause = target.waiter.step(target.ids)
                 if outcome is not None:
                     return self._end(target, outcome)
-                if target.push is None and self.start_push is not None and not target.waiter.errors_in_a_row:
-                    # After the first poll that got an answer: one stream per manager, its events wake it.
-                    target.push = self.start_push(target, lambda: self.wake(target)) or False
                 return pause
             except WaitAborted as exc:
                 return self._end(target, exc)
@@ -164,6 +163,11 @@ class Fleet:
             except Exception as exc:  # noqa: BLE001 - one target's bug must not stop the others
                 exc.trace = traceback.format_exc()
                 return self._end(target, exc)
+
+    def _start_push(self, target):
+        """The target's stream (its events reschedule it); None: the fleet has no wake Event to sleep on."""
+        target.push = self.start_push(target, lambda: self.wake(target)) or False
+        return None
 
     def _end(self, target, outcome):
         target.result = self.finish(target, outcome)

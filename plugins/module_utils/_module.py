@@ -81,7 +81,7 @@ def _wait(adapter, params, check_mode, run):
     if check_mode:
         return _wait_result(waiter.look_once(ids), params)
     if params["push"] == "auto":
-        def start_push():  # after the first poll: a manager down at the start is waited for as before
+        def start_push():  # in the first poll with a session, before its read (a manager down is waited for)
             push = run["push"] = Push(adapter, watched=lambda: waiter.tasks)
             return push.wake if push.start() else None
         waiter.start_push = start_push

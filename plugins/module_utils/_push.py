@@ -20,10 +20,12 @@ from ansible_collections.taskstatus.infra.plugins.module_utils._errors import Ta
 from ansible_collections.taskstatus.infra.plugins.module_utils._sse import EventStream, discover, tails
 
 JOIN_TIMEOUT = 15.0  # s to wait for the stream's thread after stop() (its socket is shut at once)
+OPEN_WAIT = 10.0  # s at most that start() waits for the stream's first answer
 
 
 class Push:
-    """The push side of one manager's wait: ``start()`` after login, ``wake`` is set on task events."""
+    """The push side of one manager's wait: ``start()`` after login and before the first read of the tasks,
+    ``wake`` is set on task events."""
 
     def __init__(self, adapter, wake=None, on_wake=None, watched=None):
         self.adapter = adapter
@@ -37,6 +39,8 @@ class Push:
     def start(self):
         """Open the stream when the manager offers one; True when it was started.
 
+        Returns once the stream has answered (or could not be opened, or after ``OPEN_WAIT``), so that a
+        read of the tasks made after it misses no change: one made before could, until the next safety poll.
         Never raises: a manager whose EventService cannot be read is polled, as one without it.
         """
         if self.adapter.platform != "redfish":
@@ -53,6 +57,8 @@ class Push:
         self.thread = threading.Thread(target=self.stream.run, args=(self._event,), name="taskstatus-sse",
                                        daemon=True)
         self.thread.start()
+        left = self.adapter.http.deadline()
+        self.stream.ready.wait(OPEN_WAIT if left is None else max(0.0, min(OPEN_WAIT, left)))
         return True
 
     def _event(self, event):

@@ -177,6 +177,8 @@ class EventStream:
         self._conn = None
         self._sock = None
         self._got = 0
+        # Set once the first open has been answered (or has failed): from then on no task event is missed.
+        self.ready = threading.Event()
 
     # The thread's side ---------------------------------------------------
     def run(self, on_event):
@@ -196,6 +198,7 @@ class EventStream:
                     self._got += 1  # a quiet stream (no event, no heartbeat): opened again, not a failure
                 except (TaskStatusError, OSError, http.client.HTTPException) as exc:
                     cause = getattr(exc, "message", None) or exc.__class__.__name__
+                self.ready.set()
                 if self._stopped.is_set():
                     return
                 # A stream that brought something (an event, a heartbeat) and ended is opened again after a
@@ -213,12 +216,14 @@ class EventStream:
             if not self._stopped.is_set():
                 self.error = "%s: %s" % (exc.__class__.__name__, exc)
         finally:
+            self.ready.set()
             self._close()
 
     def _read_once(self, on_event, resync):
         """Open the stream once and read it until it ends (``_got`` counts what arrived)."""
         self._close()  # the connection of the stream that ended
         resp = self._open()
+        self.ready.set()
         if resync:
             on_event(Event(None, [], resync=True))
         data, event_id, size = [], None, 0

@@ -83,7 +83,8 @@ class Waiter:
         self.sleep = sleep
         self.observer = observer
         self.wake = wake  # a threading.Event a pushed task event sets: poll at once instead of sleeping on
-        self.start_push = None  # called once after the first poll that got an answer: returns a wake Event or None
+        # Called once, in the first poll that has a session, before its read: returns a wake Event or None.
+        self.start_push = None
         self.polls = 0
         self.tasks = []
         self.last_error = None
@@ -119,9 +120,6 @@ class Waiter:
             outcome, pause = self.step(task_ids)
             if outcome is not None:
                 return outcome
-            if self.start_push is not None and not self.errors_in_a_row:
-                start, self.start_push = self.start_push, None
-                self.wake = start() or self.wake
             if self.wake is None:
                 self.sleep(pause)
             else:
@@ -136,6 +134,14 @@ class Waiter:
         platform = self.adapter.platform
         hint = None
         try:
+            if self.start_push is not None:
+                # The stream opens before the read (a manager down at the start is waited for as before): a
+                # change after the read is pushed, one before it is read.
+                self.adapter.ensure_session()
+                start, self.start_push = self.start_push, None
+                self.wake = start() or self.wake
+            if self.wake is not None:
+                self.wake.clear()  # this read sees every change before it; an event during it sets it again
             tasks = self.adapter.poll(task_ids)
         except TransientError as exc:
             self.polls += 1

@@ -80,6 +80,19 @@ def test_a_pushed_event_ends_the_wait_at_once(sim, ansible, scenario, state):
     assert_closed(sim, "sse_bmc", opened=1)
 
 
+def test_a_task_that_ends_just_after_the_first_read_is_pushed(sim, ansible):
+    # The stream is open before the first read: a task that ends 0.2 s after that read (its clock starts there)
+    # is pushed, though this BMC takes 0.5 s to open a stream. Opened after the read, the stream would come
+    # after the end, and the wait would sleep until its safety poll, 60 s later.
+    sim.control("sse_bmc", "config", {"sse_open_delay": 0.5})
+    made = task(sim, "sse_bmc", duration=0.2)
+    result, _proc = ansible.module("task_wait", dict(sim.connection("sse_bmc"), task_ids=[made["id"]], **PUSHED))
+    assert result["tasks"][0]["state"] == "succeeded", result["msg"]
+    assert result["elapsed"] < PUSHED["interval"] / 2 and reads(sim, "sse_bmc", made) == 2
+    stats = assert_closed(sim, "sse_bmc", opened=1)
+    assert stats["requests"].get("GET /redfish/v1/EventService/SSE", 0) == 1
+
+
 def test_progress_events_do_not_cost_reads(sim, ansible):
     # 10 s of progress events (one per step) and one completion: still two reads.
     made = task(sim, "sse_bmc", duration=6)

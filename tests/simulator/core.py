@@ -852,6 +852,7 @@ DEFAULTS = {
     "sse_drop_after": None,  # cut every stream after this many events
     "sse_garbage": False,  # every stream starts with a data: line that is not JSON
     "sse_refuse": None,  # answer every open with this HTTP status
+    "sse_open_delay": 0.0,  # s before a stream is opened and answered (a BMC slow to open streams)
     "sse_logout_closes": False,  # DSP0266: ending a session does not end its streams (true: it does)
 }
 KNOBS = tuple(DEFAULTS)
@@ -916,6 +917,8 @@ def check_knob(key, value):
         return value
     if key == "sse_heartbeat":
         return _number(key, value, minimum=0.05)
+    if key == "sse_open_delay":
+        return _number(key, value)
     if key in ("sse_max_streams", "sse_drop_after"):
         return _number(key, value, minimum=1, integer=True, allow_none=True)
     if key == "sse_refuse":

@@ -1094,6 +1094,8 @@ class RedfishPlatform(Platform):
         headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "OData-Version": "4.0"}
         if req.method == "HEAD":
             return Response(200, b"", headers, content_type=None)
+        if self.device.config["sse_open_delay"]:
+            time.sleep(self.device.config["sse_open_delay"])  # in this connection's thread; events from here on
         text = req.query.get("$filter")
         try:
             accept = parse_sse_filter(text)

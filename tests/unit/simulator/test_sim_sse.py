@@ -397,9 +397,18 @@ def test_heartbeat(client, streams):
     assert stream.heartbeats(3) == []
 
 
+def test_open_delay(client, streams):
+    c = client("gen")
+    c.config(sse_open_delay=0.4)
+    began = time.monotonic()
+    stream = streams(c, SSE)
+    assert stream.status == 200 and time.monotonic() - began >= 0.4
+    assert open_count(c) == 1
+
+
 @pytest.mark.parametrize("changes", [{"sse_heartbeat": 0}, {"sse_refuse": 200}, {"sse_path": "SSE"},
                                      {"sse": "yes"}, {"sse_max_streams": 0}, {"sse_drop_after": 1.5},
-                                     {"sse_logout_closes": None}])
+                                     {"sse_logout_closes": None}, {"sse_open_delay": -1}])
 def test_bad_knobs(client, changes):
     c = client("gen")
     assert c.raw("POST", "/_sim/config", json=changes).status_code == 400

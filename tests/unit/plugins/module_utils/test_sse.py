@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.taskstatus.infra.plugins.module_utils import _sse
+from ansible_collections.taskstatus.infra.plugins.module_utils import _push, _sse
 from ansible_collections.taskstatus.infra.plugins.module_utils._http import HttpClient
 from ansible_collections.taskstatus.infra.plugins.module_utils._sse import Endpoint, Event, EventStream, parse_event
 
@@ -32,6 +32,7 @@ class Script:
         self.answers = list(answers)
         self.requests = []  # (path, headers) of each open
         self.release = threading.Event()
+        self.delay = 0.0  # s before each answer's headers
 
 
 def serve(script):
@@ -43,6 +44,7 @@ def serve(script):
 
         def do_GET(self):  # noqa: N802 - http.server's name
             script.requests.append((self.path, dict(self.headers)))
+            time.sleep(script.delay)
             if not script.answers:
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
@@ -228,3 +230,52 @@ class _Task:
 def test_an_event_wakes_only_the_waits_it_concerns(origin, args, watched, concerns):
     event = Event("1", [("TaskEvent.1.0.3.TaskCompletedOK", origin, args)])
     assert event.concerns(_sse.tails(watched)) is concerns
+
+
+class StreamAdapter:
+    """What Push needs of an adapter: the platform, its HTTP client and the session's credentials."""
+
+    platform = "redfish"
+
+    def __init__(self, http):
+        self.http = http
+
+    def credentials(self):
+        return {"X-Auth-Token": "tok"}, None
+
+
+@pytest.mark.parametrize("status, headers, chunks, keep_open", [(200, SSE, [": keep-alive\n\n"], True),
+                                                                (503, {}, [], False)])
+def test_push_start_returns_once_the_stream_has_answered(stream_of, monkeypatch, status, headers, chunks, keep_open):
+    # The wait reads its tasks after start(): a change between a read made earlier and the stream's opening
+    # would be seen only at the next safety poll. A refusal ends the wait for the stream as well.
+    stream, script = stream_of([(status, headers, chunks, keep_open)])
+    script.delay = 0.3
+    monkeypatch.setattr(_push, "discover", lambda adapter: stream.endpoint)
+    push = _push.Push(StreamAdapter(stream.http))
+    began = time.monotonic()
+    try:
+        assert push.start()
+        took = time.monotonic() - began
+        assert push.stream.ready.is_set() and len(script.requests) == 1
+        assert took >= 0.3  # it waited for the answer
+        if status == 200:
+            assert push.live and push.stream.error is None
+    finally:
+        push.stop()
+    assert not push.live
+
+
+def test_push_start_waits_no_longer_than_its_bound(stream_of, monkeypatch):
+    stream, script = stream_of([(200, SSE, [], True)])
+    script.delay = 5
+    monkeypatch.setattr(_push, "discover", lambda adapter: stream.endpoint)
+    monkeypatch.setattr(_push, "OPEN_WAIT", 0.3)
+    push = _push.Push(StreamAdapter(stream.http))
+    began = time.monotonic()
+    try:
+        assert push.start() and not push.stream.ready.is_set()
+        assert time.monotonic() - began < 3
+    finally:
+        push.stop()
+    assert not push.live

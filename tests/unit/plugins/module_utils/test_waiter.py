@@ -38,9 +38,12 @@ class Scripted(Adapter):
         self.calls = 0
         self.logins = 0
         self.hint_value = hint
+        self.failing_logins = []  # exceptions the next logins raise, in order
 
     def login(self):
         self.logins += 1
+        if self.failing_logins:
+            raise self.failing_logins.pop(0)
 
     def logout(self):
         pass
@@ -233,15 +236,16 @@ class FakeWake:
         pass
 
 
-def test_push_starts_after_the_first_answer_and_a_lost_event_leaves_the_safety_poll():
-    waiter, _adapter, clock, ids = run([TransientError("down"), {}, {}, {"a": "succeeded", "b": "succeeded"}],
-                                       interval=10)
+def test_push_starts_before_the_first_read_with_a_session_and_a_lost_event_leaves_the_safety_poll():
+    waiter, adapter, clock, ids = run([{}, {}, {"a": "succeeded", "b": "succeeded"}], interval=10)
+    adapter.failing_logins = [TransientError("down")]  # the manager is down at the start
     wake = FakeWake(clock)  # no event ever comes (lost, or the service sends none)
     starts = []
-    waiter.start_push = lambda: starts.append(clock.now) or wake
+    waiter.start_push = lambda: starts.append((adapter.logins, adapter.calls)) or wake
     outcome = waiter.wait(ids)
     assert not outcome.failed and outcome.polls == 4
-    assert len(starts) == 1 and clock.sleeps == [10]  # not while the manager was down; then once
+    # Not while the login failed; then once, after the login and before the first read of the tasks.
+    assert starts == [(2, 0)] and clock.sleeps == [10]
     assert wake.waits == [(10, False), (10, False)]  # the interval goes on as the safety poll
 
 
