@@ -20,6 +20,7 @@ import traceback
 
 from ansible_collections.taskstatus.infra.plugins.module_utils._errors import TaskStatusError
 from ansible_collections.taskstatus.infra.plugins.module_utils._models import show
+from ansible_collections.taskstatus.infra.plugins.module_utils._push import OPEN_WAIT
 from ansible_collections.taskstatus.infra.plugins.module_utils._waiter import WaitAborted
 
 # How long the main thread waits for the pool between looks at a cancel.
@@ -165,9 +166,15 @@ class Fleet:
                 return self._end(target, exc)
 
     def _start_push(self, target):
-        """The target's stream (its events reschedule it); None: the fleet has no wake Event to sleep on."""
+        """The target's stream, whose events (and first answer) reschedule the target. Returns the waiter's
+        (wake, defer): no Event (a fleet sleeps on its schedule), and the first read put off until the stream
+        has answered (at most OPEN_WAIT), so that no worker is held while a stream opens."""
         target.push = self.start_push(target, lambda: self.wake(target)) or False
-        return None
+        if target.push and target.push.live and not target.push.ready:
+            return None, OPEN_WAIT
+        with self.cond:
+            target.rewake = False  # the read comes now, after whatever woke the target so far
+        return None, 0.0
 
     def _end(self, target, outcome):
         target.result = self.finish(target, outcome)

@@ -83,7 +83,7 @@ def _wait(adapter, params, check_mode, run):
     if params["push"] == "auto":
         def start_push():  # in the first poll with a session, before its read (a manager down is waited for)
             push = run["push"] = Push(adapter, watched=lambda: waiter.tasks)
-            return push.wake if push.start() else None
+            return (push.wake if push.start() else None), 0.0
         waiter.start_push = start_push
     return _wait_result(waiter.wait(ids), params)
 
@@ -265,7 +265,7 @@ def _execute_fleet(params, check_mode, emit):
 
     def start_push(target, on_wake):
         push = Push(target.adapter, on_wake=on_wake, watched=lambda: target.waiter.tasks)
-        push.start()
+        push.start(wait=False, on_ready=on_wake)  # the target is read when its stream has answered
         return push  # started or not: its note says why push could not be used
 
     fleet = Fleet(targets, open_target, select, finish, concurrency=params["concurrency"],

@@ -36,12 +36,14 @@ class Push:
         self.thread = None
         self.failed = None  # why push could not start (the EventService could not be read)
 
-    def start(self):
+    def start(self, wait=True, on_ready=None):
         """Open the stream when the manager offers one; True when it was started.
 
-        Returns once the stream has answered (or could not be opened, or after ``OPEN_WAIT``), so that a
-        read of the tasks made after it misses no change: one made before could, until the next safety poll.
-        Never raises: a manager whose EventService cannot be read is polled, as one without it.
+        With ``wait``, returns once the stream has answered (or could not be opened, or after ``OPEN_WAIT``), so
+        that a read of the tasks made after it misses no change: one made before could, until the next safety
+        poll. Without, ``on_ready()`` is called from the stream's thread at that moment (a fleet wait puts its
+        first read off until then, without holding a worker). Never raises: a manager whose EventService cannot
+        be read is polled, as one without it.
         """
         if self.adapter.platform != "redfish":
             return False
@@ -54,12 +56,19 @@ class Push:
             return False
         self.stream = EventStream(self.adapter.http, endpoint, credentials=self.adapter.credentials,
                                   platform=self.adapter.platform)
+        self.stream.on_ready = on_ready
         self.thread = threading.Thread(target=self.stream.run, args=(self._event,), name="taskstatus-sse",
                                        daemon=True)
         self.thread.start()
-        left = self.adapter.http.deadline()
-        self.stream.ready.wait(OPEN_WAIT if left is None else max(0.0, min(OPEN_WAIT, left)))
+        if wait:
+            left = self.adapter.http.deadline()
+            self.stream.ready.wait(OPEN_WAIT if left is None else max(0.0, min(OPEN_WAIT, left)))
         return True
+
+    @property
+    def ready(self):
+        """The stream has answered (or could not be opened): events from here on are seen."""
+        return self.stream is None or self.stream.ready.is_set()
 
     def _event(self, event):
         """In the stream's thread: a task changed state (or events may have been missed): read now."""

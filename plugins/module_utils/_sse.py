@@ -179,6 +179,7 @@ class EventStream:
         self._got = 0
         # Set once the first open has been answered (or has failed): from then on no task event is missed.
         self.ready = threading.Event()
+        self.on_ready = None  # called once, in the stream's thread, when ``ready`` is set
 
     # The thread's side ---------------------------------------------------
     def run(self, on_event):
@@ -198,7 +199,7 @@ class EventStream:
                     self._got += 1  # a quiet stream (no event, no heartbeat): opened again, not a failure
                 except (TaskStatusError, OSError, http.client.HTTPException) as exc:
                     cause = getattr(exc, "message", None) or exc.__class__.__name__
-                self.ready.set()
+                self._mark_ready()
                 if self._stopped.is_set():
                     return
                 # A stream that brought something (an event, a heartbeat) and ended is opened again after a
@@ -216,14 +217,20 @@ class EventStream:
             if not self._stopped.is_set():
                 self.error = "%s: %s" % (exc.__class__.__name__, exc)
         finally:
-            self.ready.set()
+            self._mark_ready()
             self._close()
+
+    def _mark_ready(self):
+        if not self.ready.is_set():
+            self.ready.set()
+            if self.on_ready is not None:
+                self.on_ready()
 
     def _read_once(self, on_event, resync):
         """Open the stream once and read it until it ends (``_got`` counts what arrived)."""
         self._close()  # the connection of the stream that ended
         resp = self._open()
-        self.ready.set()
+        self._mark_ready()
         if resync:
             on_event(Event(None, [], resync=True))
         data, event_id, size = [], None, 0

@@ -83,7 +83,8 @@ class Waiter:
         self.sleep = sleep
         self.observer = observer
         self.wake = wake  # a threading.Event a pushed task event sets: poll at once instead of sleeping on
-        # Called once, in the first poll that has a session, before its read: returns a wake Event or None.
+        # Called once, in the first poll that has a session, before its read. Returns (wake, defer): the Event a
+        # task event sets (or None), and the seconds to put the first read off while the stream opens (0: now).
         self.start_push = None
         self.polls = 0
         self.tasks = []
@@ -139,7 +140,11 @@ class Waiter:
                 # change after the read is pushed, one before it is read.
                 self.adapter.ensure_session()
                 start, self.start_push = self.start_push, None
-                self.wake = start() or self.wake
+                wake, defer = start()
+                self.wake = wake or self.wake
+                if defer > 0:
+                    left = self.deadline.left()
+                    return None, defer if left is None else max(0.0, min(defer, left - FINAL_POLL_MARGIN))
             if self.wake is not None:
                 self.wake.clear()  # this read sees every change before it; an event during it sets it again
             tasks = self.adapter.poll(task_ids)

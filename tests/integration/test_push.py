@@ -200,6 +200,22 @@ def test_a_fleet_wait_opens_one_stream_per_manager(sim, ansible):
     assert_closed(sim, "sse_idrac", opened=1)
 
 
+def test_a_fleet_reads_each_manager_once_its_slow_stream_has_answered(sim, ansible):
+    # Both BMCs take 0.5 s to open a stream and their tasks end 0.2 s after the first read: each is read only
+    # when its stream has answered, so both ends are pushed (one worker for the two: none was held meanwhile).
+    for name in ("sse_bmc", "sse_idrac"):
+        sim.control(name, "config", {"sse_open_delay": 0.5})
+    bmc, idrac = task(sim, "sse_bmc", duration=0.2), task(sim, "sse_idrac", duration=0.2)
+    targets = [dict(sim.connection("sse_bmc"), name="bmc", task_ids=[bmc["id"]]),
+               dict(sim.connection("sse_idrac"), name="idrac", task_ids=[idrac["id"]])]
+    result, _proc = ansible.module("task_wait", dict(targets=targets, concurrency=1, **PUSHED))
+    assert not result.get("failed"), result["msg"]
+    assert result["summary"]["succeeded"] == 2 and result["elapsed"] < PUSHED["interval"] / 2, result["summary"]
+    assert reads(sim, "sse_bmc", bmc) == 2 and reads(sim, "sse_idrac", idrac) == 2
+    assert_closed(sim, "sse_bmc", opened=1)
+    assert_closed(sim, "sse_idrac", opened=1)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_closes_the_stream_and_the_session(sim, tmp_path, signum):
     made = task(sim, "sse_bmc", scenario="stuck", duration=600)

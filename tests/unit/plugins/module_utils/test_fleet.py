@@ -30,6 +30,7 @@ class Memory(Adapter):
         self.outcome, self.polls, self.delay = outcome, polls, delay
         self.calls = 0
         self.logouts = 0
+        self.first_read = None  # time.monotonic() of the first fetch
 
     def login(self):
         pass
@@ -42,6 +43,8 @@ class Memory(Adapter):
             Memory.in_flight += 1
             Memory.peak = max(Memory.peak, Memory.in_flight)
         try:
+            if self.first_read is None:
+                self.first_read = time.monotonic()
             time.sleep(self.delay)
             self.calls += 1
             if self.outcome == "down":
@@ -54,7 +57,7 @@ class Memory(Adapter):
                 Memory.in_flight -= 1
 
 
-def fleet(adapters, timeout=10.0, concurrency=4, fail_fast=False, progress=None, interval=0.05):
+def fleet(adapters, timeout=10.0, concurrency=4, fail_fast=False, progress=None, interval=0.05, start_push=None):
     deadline = Deadline(timeout)
     targets = [Target("m%d" % n, {"task_ids": ["t%d" % n]}) for n in range(len(adapters))]
     by_name = dict(zip((t.name for t in targets), adapters))
@@ -74,7 +77,7 @@ def fleet(adapters, timeout=10.0, concurrency=4, fail_fast=False, progress=None,
                 "tasks": [t.to_dict() for t in outcome.tasks], "polls": outcome.polls}
 
     run = Fleet(targets, open_target, lambda t: t.params["task_ids"], finish, concurrency=concurrency,
-                fail_fast=fail_fast, progress=progress)
+                fail_fast=fail_fast, progress=progress, start_push=start_push)
     return run, targets
 
 
@@ -159,3 +162,52 @@ def test_no_heartbeat_when_turned_off():
         clock[0] = second
         progress.observe("bmc1", [Task("1", "redfish", state="running", percent=50)])
     assert lines == ["change"]
+
+
+class SlowStream:
+    """A push stream that answers ``after`` seconds after it was started (its answer wakes the target)."""
+
+    def __init__(self, on_wake, after):
+        self.on_wake = on_wake
+        self.live = True
+        self.ready = after <= 0
+        self.stopped = False
+        if not self.ready:
+            threading.Timer(after, self.answer).start()
+
+    def answer(self):
+        self.ready = True
+        self.on_wake()
+
+    def stop(self):
+        self.stopped, self.live = True, False
+
+    def note(self):
+        return None
+
+
+def test_the_first_read_of_a_target_waits_for_its_stream_without_holding_a_worker():
+    # One worker, three managers whose streams take 0.5 s to answer: the three streams open side by side and
+    # each manager is read when its stream answers (not one after the other, not before).
+    adapters = [Memory(polls=1) for _number in range(3)]
+    streams = {}
+
+    def start_push(target, on_wake):
+        streams[target.name] = SlowStream(on_wake, 0.5)
+        return streams[target.name]
+
+    run, targets = fleet(adapters, concurrency=1, interval=30, start_push=start_push)
+    started = time.monotonic()
+    run.run()
+    assert all(t.result and not t.result["failed"] for t in targets)
+    firsts = sorted(a.first_read - started for a in adapters)
+    assert firsts[0] >= 0.5 and firsts[-1] < 1.2, firsts  # OPEN_WAIT (10 s) was not waited out
+    assert all(a.calls == 1 and a.logouts == 1 for a in adapters) and all(s.stopped for s in streams.values())
+
+
+def test_a_stream_that_has_answered_at_once_costs_no_delay():
+    adapters = [Memory(polls=1)]
+    run, _targets = fleet(adapters, concurrency=1, interval=30, start_push=lambda t, wake: SlowStream(wake, 0))
+    started = time.monotonic()
+    run.run()
+    assert adapters[0].first_read - started < 0.3 and adapters[0].calls == 1

@@ -241,7 +241,7 @@ def test_push_starts_before_the_first_read_with_a_session_and_a_lost_event_leave
     adapter.failing_logins = [TransientError("down")]  # the manager is down at the start
     wake = FakeWake(clock)  # no event ever comes (lost, or the service sends none)
     starts = []
-    waiter.start_push = lambda: starts.append((adapter.logins, adapter.calls)) or wake
+    waiter.start_push = lambda: starts.append((adapter.logins, adapter.calls)) or (wake, 0.0)
     outcome = waiter.wait(ids)
     assert not outcome.failed and outcome.polls == 4
     # Not while the login failed; then once, after the login and before the first read of the tasks.
@@ -252,7 +252,7 @@ def test_push_starts_before_the_first_read_with_a_session_and_a_lost_event_leave
 def test_a_pushed_event_makes_the_next_read_at_once():
     waiter, _adapter, clock, ids = run([{}, {"a": "succeeded"}, {"a": "succeeded", "b": "succeeded"}], interval=60)
     wake = FakeWake(clock, events=[True, True])
-    waiter.start_push = lambda: wake
+    waiter.start_push = lambda: (wake, 0.0)
     start = clock.now
     outcome = waiter.wait(ids)
     assert not outcome.failed and outcome.polls == 3
@@ -262,5 +262,14 @@ def test_a_pushed_event_makes_the_next_read_at_once():
 
 def test_no_push_when_the_service_offers_none():
     waiter, _adapter, clock, ids = run([{}, {"a": "succeeded", "b": "succeeded"}], interval=5)
-    waiter.start_push = lambda: None
+    waiter.start_push = lambda: (None, 0.0)
     assert not waiter.wait(ids).failed and clock.sleeps == [5] and waiter.wake is None
+
+
+def test_the_first_read_can_wait_for_the_stream_to_answer():
+    # A fleet puts a target's first read off while its stream opens (the stream's answer wakes it earlier).
+    waiter, adapter, clock, ids = run([{"a": "succeeded", "b": "succeeded"}], interval=10, timeout=100)
+    waiter.start_push = lambda: (None, 10.0)
+    assert waiter.step(ids) == (None, 10.0) and adapter.calls == 0 and adapter.logins == 1 and waiter.polls == 0
+    outcome, pause = waiter.step(ids)
+    assert pause is None and not outcome.failed and adapter.calls == 1 and waiter.polls == 1
