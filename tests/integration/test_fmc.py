@@ -270,7 +270,8 @@ def test_grace_for_a_new_task_and_a_task_that_goes_away(fsim):
         assert first.found and first.state == "pending" and "not found yet" in first.message
         outcome = Waiter(fmc, deadline, interval=0.2).wait([task_id])
         assert outcome.tasks[0].state == "succeeded" and outcome.tasks[0].target == "ftd-1", outcome.msg
-        gone = fsim.create_tasks("fmc", 1, kind="other", scenario="delete", duration=0.6)[0]["id"]
+        # Held: its clock starts at the wait's first read, which must see it before it goes.
+        gone = fsim.create_tasks("fmc", 1, kind="other", scenario="delete", duration=0.6, hold=True)[0]["id"]
         outcome = Waiter(fmc, deadline, interval=0.2).wait([gone])
         assert outcome.failed and outcome.tasks[0].gone and "gone" in outcome.msg
     fsim.no_session_left()

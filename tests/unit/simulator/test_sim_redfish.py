@@ -173,7 +173,7 @@ def test_scenario_list_is_consumed(client):
 
 def test_delete_scenario(client):
     c = client("gen")
-    made = c.new_task(scenario="delete", duration=0.3)
+    made = c.new_task(scenario="delete", duration=0.3, hold=True)  # its clock starts at the first read
     assert c.get(made["task_uri"]).status_code == 200
     time.sleep(0.4)
     assert c.get(made["monitor_uri"]).status_code == 204

@@ -185,12 +185,14 @@ def test_refused_token_and_expired_token_without_password(sim):
         with vc.adapter(username=None, password=None, token="not-a-session"):
             pass
     assert "session given in token was refused" in str(err.value) and "not-a-session" not in str(err.value)
-    vc.control("config", {"session_timeout": 0.2})
     token = requests.post(vc.base + "/rest/com/vmware/cis/session", auth=("admin", PASSWORD), verify=vc.ca,
                           timeout=5).json()["value"]
     (task_id,) = vc.tasks(1, duration=5)
     with vc.adapter(username=None, password=None, token=token) as adapter:
         assert adapter.fetch([task_id])[0].found
+        # Idle sessions expire after 0.2 s from here (set now, not before the token was checked: a slow CI
+        # machine once took longer than that between the token's creation and its first use).
+        vc.control("config", {"session_timeout": 0.2})
         time.sleep(0.4)
         with pytest.raises(AuthError) as err:
             adapter.fetch([task_id])
@@ -199,11 +201,12 @@ def test_refused_token_and_expired_token_without_password(sim):
 
 def test_token_with_password_logs_in_again_when_it_expires(sim):
     vc = VC(sim, "vc")
-    vc.control("config", {"session_timeout": 0.2})
     token = requests.post(vc.base + "/api/session", auth=("admin", PASSWORD), verify=vc.ca, timeout=5).json()
     (task_id,) = vc.tasks(1, duration=5)
     with vc.adapter(token=token) as adapter:
-        time.sleep(0.4)
+        # The token was checked at open; it expires now (the new session has 1 s before its first use).
+        vc.control("config", {"session_timeout": 1.0})
+        time.sleep(1.5)
         assert adapter.fetch([task_id])[0].found
         assert adapter.own_session
     stats = vc.stats()
@@ -212,7 +215,8 @@ def test_token_with_password_logs_in_again_when_it_expires(sim):
 
 def test_a_task_that_disappears_is_gone_not_succeeded(sim):
     vc = VC(sim, "vc")
-    ids = vc.tasks(1, duration=0.4, scenario="delete") + vc.tasks(1, duration=5)
+    # The clock of the task that vanishes starts at the first read of it (it must be seen before it goes).
+    ids = vc.tasks(1, duration=0.4, scenario="delete", hold=True) + vc.tasks(1, duration=5)
     with vc.adapter(timeout=30) as adapter:
         outcome = Waiter(adapter, Deadline(30), interval=0.2, max_interval=1).wait(ids)
     assert outcome.failed and outcome.tasks[0].gone and outcome.tasks[0].state == "unknown"
