@@ -68,6 +68,14 @@ class Sim:
             assert stats["sessions_open"] == 0, (name, stats)
         return True
 
+    def no_session_left_after_signal(self, *names, limit=10.0):
+        """``no_session_left`` once the signalled worker is done: ansible-playbook's main process can die of the
+        signal while its worker (a process group of its own) still closes the sessions, a few ms later."""
+        end = time.monotonic() + limit
+        while time.monotonic() < end and any(self.stats(n)["sessions_open"] for n in names or self.devices):
+            time.sleep(0.05)
+        return self.no_session_left(*names)
+
 
 def clean(result, secret=PASSWORD):
     """A failure the module reported itself: a message, no traceback, no secret."""

@@ -251,7 +251,7 @@ def test_fleet_fail_fast_and_sigterm_close_every_session(csim, tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert csim.no_session_left(), out[-3000:]
+    assert csim.no_session_left_after_signal(), out[-3000:]
     assert all(csim.stats(n)["sessions_deleted"] == 1 for n in DEVICES)
 
 

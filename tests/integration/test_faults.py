@@ -491,5 +491,6 @@ def test_a_signal_ends_the_wait_with_the_session_closed(signum, fault_sim, tmp_p
         return True
 
     signalled_wait(tmp_path, args, started, signum)
+    fault_sim.no_session_left_after_signal(dev)
     stats = fault_sim.stats(dev)
     assert stats["sessions_open"] == 0 and stats["sessions_deleted"] == 1, stats

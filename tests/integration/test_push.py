@@ -221,4 +221,5 @@ def test_a_signal_closes_the_stream_and_the_session(sim, tmp_path, signum):
     made = task(sim, "sse_bmc", scenario="stuck", duration=600)
     args = dict(sim.connection("sse_bmc"), task_ids=[made["id"]], interval=60, timeout=300)
     signalled_wait(tmp_path, args, lambda: sim.stats("sse_bmc")["sse_open"] >= 1, signum, "the stream was not opened")
+    sim.no_session_left_after_signal("sse_bmc")
     assert_closed(sim, "sse_bmc", opened=1)
