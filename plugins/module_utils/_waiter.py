@@ -124,8 +124,7 @@ class Waiter:
             if self.wake is None:
                 self.sleep(pause)
             else:
-                self.wake.wait(pause)
-                self.wake.clear()
+                self.wake.wait(pause)  # cleared by the next step, before its read
 
     def step(self, task_ids):
         """One poll: ``(outcome, None)`` when the wait is over, else ``(None, seconds to the next poll)``.
@@ -143,8 +142,7 @@ class Waiter:
                 wake, defer = start()
                 self.wake = wake or self.wake
                 if defer > 0:
-                    left = self.deadline.left()
-                    return None, defer if left is None else max(0.0, min(defer, left - FINAL_POLL_MARGIN))
+                    return None, self._before_deadline(defer)
             if self.wake is not None:
                 self.wake.clear()  # this read sees every change before it; an event during it sets it again
             tasks = self.adapter.poll(task_ids)
@@ -188,7 +186,12 @@ class Waiter:
         pause = self.delay
         if hint is not None:
             pause = max(pause, clamp_retry_after(hint))
-        return None, max(0.0, min(pause, left - FINAL_POLL_MARGIN))
+        return None, self._before_deadline(pause)
+
+    def _before_deadline(self, pause):
+        """``pause``, cut short so that the final poll still comes before the deadline."""
+        left = self.deadline.left()
+        return pause if left is None else max(0.0, min(pause, left - FINAL_POLL_MARGIN))
 
     def _judge(self, tasks):
         """The outcome when ``tasks`` end the wait (a failure, all done), else None."""
